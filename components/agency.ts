@@ -1,0 +1,225 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AgencyConfig, ImageSpec, RegistryConfig } from "../config";
+import { ContainerImage } from "./image";
+import {
+    Identity,
+    ResourceFigures,
+    RETAIN_CLAIMS,
+    autoscaler,
+    clusterService,
+    disruptionBudget,
+    hardenedContainer,
+    hardenedPodSpec,
+    httpProbes,
+    inNamespace,
+    namespaceFoundation,
+    networkPolicy,
+    podMetadata,
+    podsLabelled,
+    publicInternet,
+    recommendedLabels,
+    selectorLabels,
+    tcpPorts,
+    volumeClaim,
+} from "./kube";
+
+export const AGENCY_PORTS = { agent: 3000, brain: 3002, healthMonitor: 3004, swarm: 3005, elasticSwarm: 3006 };
+const AGENT_HOME = "/app/.agent";
+
+export interface AgencyTenantArgs {
+    tenant: string;
+    namespace: string;
+    image: ImageSpec;
+    brainImage: ImageSpec;
+    registry?: RegistryConfig;
+    storageClass?: string;
+    agentStorage: string;
+    brainStorage: string;
+    hpa: AgencyConfig["hpa"];
+    resources: AgencyConfig["resources"];
+    monitoringNamespace: string;
+    /** The AgentState API namespace and port, the one platform service tenants reach. */
+    agentState: { namespace: pulumi.Input<string>; port: number };
+}
+
+/**
+ * One tenant of the digital agency in its own namespace: the agent StatefulSet (agent,
+ * health-monitor, swarm and elastic-swarm containers sharing `.agent`), the Brain
+ * StatefulSet, their Services, an HPA on CPU, memory and `queue_length`, and network
+ * policies under which no tenant reaches another.
+ */
+export class AgencyTenant extends pulumi.ComponentResource {
+    public readonly endpoints: pulumi.Output<{ agent: string; healthMonitor: string; brain: string }>;
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: AgencyTenantArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("m2m:platform:AgencyTenant", name, {}, opts);
+        const agentImage = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
+        const brainImage =
+            args.brainImage === args.image
+                ? agentImage
+                : new ContainerImage(`${name}-brain-image`, { spec: args.brainImage, registry: args.registry }, { parent: this });
+        const agentId: Identity = { name: "agency-agent", instance: name, component: "agent" };
+        const brainId: Identity = { name: "agency-brain", instance: name, component: "brain" };
+        const labels = recommendedLabels(agentId);
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId });
+        const ns = foundation.name;
+        const company = [{ name: "COMPANY", value: args.tenant }];
+        const brainUrl = pulumi.interpolate`http://brain.${ns}.svc.cluster.local:${AGENCY_PORTS.brain}`;
+
+        const sidecar = (containerName: string, port: number, resources: ResourceFigures, role: string) =>
+            hardenedContainer({
+                name: containerName,
+                image: agentImage.ref,
+                ports: [{ name: shortName(containerName), containerPort: port }],
+                env: [...company, { name: "ROLE", value: role }, { name: "PORT", value: String(port) }, { name: "BRAIN_URL", value: brainUrl }],
+                resources,
+                volumeMounts: [{ name: "agent", mountPath: AGENT_HOME }],
+                ...httpProbes(port, { live: "/health", ready: "/health" }),
+            });
+
+        new k8s.apps.v1.StatefulSet(
+            `${name}-agent`,
+            {
+                metadata: { name: "agent", namespace: ns, labels },
+                spec: {
+                    replicas: args.hpa.minReplicas,
+                    serviceName: "agent-pods",
+                    podManagementPolicy: "Parallel",
+                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
+                    selector: { matchLabels: selectorLabels(agentId) },
+                    template: {
+                        metadata: podMetadata(agentId),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            containers: [
+                                hardenedContainer({
+                                    name: "agent",
+                                    image: agentImage.ref,
+                                    ports: [{ name: "api", containerPort: AGENCY_PORTS.agent }],
+                                    env: [...company, { name: "ROLE", value: "agent" }, { name: "PORT", value: String(AGENCY_PORTS.agent) }, { name: "BRAIN_URL", value: brainUrl }],
+                                    resources: args.resources.agent,
+                                    volumeMounts: [
+                                        { name: "agent", mountPath: AGENT_HOME },
+                                        { name: "brain", mountPath: `${AGENT_HOME}/brain` },
+                                    ],
+                                    ...httpProbes("api", { live: "/health", ready: "/health" }),
+                                }),
+                                sidecar("health-monitor", AGENCY_PORTS.healthMonitor, args.resources.healthMonitor, "health-monitor"),
+                                sidecar("swarm", AGENCY_PORTS.swarm, args.resources.swarm, "swarm"),
+                                sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm, "elastic-swarm"),
+                            ],
+                        }),
+                    },
+                    volumeClaimTemplates: [
+                        volumeClaim("agent", args.agentStorage, args.storageClass),
+                        volumeClaim("brain", args.brainStorage, args.storageClass),
+                    ],
+                },
+            },
+            // The HPA owns the replica count.
+            { parent: this, ignoreChanges: ["spec.replicas"] },
+        );
+
+        new k8s.apps.v1.StatefulSet(
+            `${name}-brain`,
+            {
+                metadata: { name: "brain", namespace: ns, labels: recommendedLabels(brainId) },
+                spec: {
+                    replicas: 1,
+                    serviceName: "brain-pods",
+                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
+                    selector: { matchLabels: selectorLabels(brainId) },
+                    template: {
+                        metadata: podMetadata(brainId),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            containers: [
+                                hardenedContainer({
+                                    name: "brain",
+                                    image: brainImage.ref,
+                                    ports: [{ name: "api", containerPort: AGENCY_PORTS.brain }],
+                                    env: [...company, { name: "ROLE", value: "brain" }, { name: "PORT", value: String(AGENCY_PORTS.brain) }],
+                                    resources: args.resources.brain,
+                                    volumeMounts: [{ name: "brain", mountPath: `${AGENT_HOME}/brain` }],
+                                    ...httpProbes("api", { live: "/health", ready: "/health" }),
+                                }),
+                            ],
+                        }),
+                    },
+                    volumeClaimTemplates: [volumeClaim("brain", args.brainStorage, args.storageClass)],
+                },
+            },
+            { parent: this },
+        );
+
+        const agentPorts = [
+            { name: "api", port: AGENCY_PORTS.agent },
+            { name: "health-monitor", port: AGENCY_PORTS.healthMonitor },
+            { name: "swarm", port: AGENCY_PORTS.swarm },
+            { name: "elastic-swarm", port: AGENCY_PORTS.elasticSwarm },
+        ];
+        clusterService(this, `${name}-agent-service`, { name: "agent", namespace: ns, id: agentId, ports: agentPorts });
+        clusterService(this, `${name}-agent-pods`, { name: "agent-pods", namespace: ns, id: agentId, ports: agentPorts, headless: true });
+        const brainPorts = [{ name: "api", port: AGENCY_PORTS.brain }];
+        clusterService(this, `${name}-brain-service`, { name: "brain", namespace: ns, id: brainId, ports: brainPorts });
+        clusterService(this, `${name}-brain-pods`, { name: "brain-pods", namespace: ns, id: brainId, ports: brainPorts, headless: true });
+
+        autoscaler(this, `${name}-hpa`, {
+            name: "agent-hpa",
+            namespace: ns,
+            id: agentId,
+            target: { apiVersion: "apps/v1", kind: "StatefulSet", name: "agent" },
+            minReplicas: args.hpa.minReplicas,
+            maxReplicas: args.hpa.maxReplicas,
+            cpuUtilization: args.hpa.cpuUtilization,
+            memoryUtilization: args.hpa.memoryUtilization,
+            // Needs a custom-metrics adapter (Prometheus Adapter) serving queue_length.
+            extraMetrics: [
+                {
+                    type: "Pods",
+                    pods: {
+                        metric: { name: "queue_length" },
+                        target: { type: "AverageValue", averageValue: String(args.hpa.queueLengthTarget) },
+                    },
+                },
+            ],
+        });
+        if (args.hpa.maxReplicas > 1) {
+            disruptionBudget(this, `${name}-pdb`, { name: "agent", namespace: ns, id: agentId, maxUnavailable: 1 });
+        }
+
+        // Tenant isolation: pods talk to their own namespace, the public internet (model
+        // APIs), DNS and the AgentState API; nothing from another tenant gets in.
+        networkPolicy(this, `${name}-netpol`, {
+            name: "tenant-isolation",
+            namespace: ns,
+            labels,
+            podSelector: {},
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                { from: [podsLabelled({})] },
+                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(AGENCY_PORTS.healthMonitor) },
+            ],
+            egress: [
+                { to: [podsLabelled({})] },
+                { to: [inNamespace(args.agentState.namespace)], ports: tcpPorts(args.agentState.port) },
+                { to: [publicInternet()], ports: tcpPorts(443) },
+            ],
+        });
+
+        this.namespace = ns;
+        this.endpoints = pulumi.all([ns]).apply(([n]) => ({
+            agent: `http://agent.${n}.svc.cluster.local:${AGENCY_PORTS.agent}`,
+            healthMonitor: `http://agent.${n}.svc.cluster.local:${AGENCY_PORTS.healthMonitor}`,
+            brain: `http://brain.${n}.svc.cluster.local:${AGENCY_PORTS.brain}`,
+        }));
+        this.registerOutputs({ endpoints: this.endpoints, namespace: this.namespace });
+    }
+}
+
+/** Container port names are IANA service names: at most 15 characters. */
+function shortName(name: string): string {
+    return name.length <= 15 ? name : name.slice(0, 15);
+}

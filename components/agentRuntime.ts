@@ -1,0 +1,154 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AgentRuntimeConfig, RegistryConfig } from "../config";
+import { ContainerImage } from "./image";
+import {
+    Identity,
+    IngressSettings,
+    clusterService,
+    configChecksum,
+    disruptionBudget,
+    hardenedContainer,
+    hardenedPodSpec,
+    httpProbes,
+    imageTag,
+    inNamespace,
+    namespaceFoundation,
+    networkPolicy,
+    podMetadata,
+    publicIngress,
+    publicScheme,
+    recommendedLabels,
+    selectorLabels,
+    tcpPorts,
+} from "./kube";
+
+export const AGENT_RUNTIME_PORT = 3100;
+export const SPSP_PATH = "/.well-known/pay";
+
+export interface AgentRuntimeArgs extends Omit<AgentRuntimeConfig, "namespace"> {
+    namespace: string;
+    registry?: RegistryConfig;
+    /** The business logic Service URL and namespace (egress is limited to it). */
+    businessLogic: { url: pulumi.Input<string>; namespace: pulumi.Input<string>; port: number };
+    /** Namespaces whose pods deliver packets here (the connector's). */
+    callerNamespaces: pulumi.Input<string>[];
+    ingress?: { settings: IngressSettings; spspHost: string };
+}
+
+/** The agent runtime: SPSP (`/.well-known/pay`) and STREAM on 3100, calling the business logic. */
+export class AgentRuntime extends pulumi.ComponentResource {
+    /** In-cluster base URL, the connector's local delivery target. */
+    public readonly url: pulumi.Output<string>;
+    public readonly spspUrl: pulumi.Output<string>;
+    /** The payment pointer that resolves to `spspUrl` (`$host`). */
+    public readonly paymentPointer: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: AgentRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("m2m:platform:AgentRuntime", name, {}, opts);
+        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
+        const id: Identity = {
+            name: "m2m-agent-runtime",
+            instance: name,
+            component: "agent-runtime",
+            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
+        };
+        const labels = recommendedLabels(id);
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
+        const ns = foundation.name;
+
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            {
+                metadata: { name: "agent-runtime-config", namespace: ns, labels },
+                data: {
+                    PORT: String(AGENT_RUNTIME_PORT),
+                    BASE_ADDRESS: args.baseAddress,
+                    BUSINESS_LOGIC_URL: args.businessLogic.url,
+                    BUSINESS_LOGIC_TIMEOUT: String(args.businessLogicTimeoutMs),
+                    SPSP_ENABLED: String(args.spspEnabled),
+                    SESSION_TTL_MS: String(args.sessionTtlMs),
+                    LOG_LEVEL: args.logLevel,
+                    NODE_ID: args.nodeId,
+                },
+            },
+            { parent: this },
+        );
+
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: "agent-runtime", namespace: ns, labels },
+                spec: {
+                    replicas: args.replicas,
+                    selector: { matchLabels: selectorLabels(id) },
+                    template: {
+                        metadata: podMetadata(id, { "checksum/config": configChecksum(config.data) }),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            containers: [
+                                hardenedContainer({
+                                    name: "agent-runtime",
+                                    image: image.ref,
+                                    ports: [{ name: "http", containerPort: AGENT_RUNTIME_PORT }],
+                                    envFrom: [{ configMapRef: { name: config.metadata.name } }],
+                                    resources: args.resources,
+                                    ...httpProbes("http", { live: "/health", ready: "/health" }),
+                                }),
+                            ],
+                        }),
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        const service = clusterService(this, `${name}-service`, {
+            name: "agent-runtime",
+            namespace: ns,
+            id,
+            ports: [{ name: "http", port: AGENT_RUNTIME_PORT }],
+        });
+
+        if (args.replicas > 1) {
+            disruptionBudget(this, `${name}-pdb`, { name: "agent-runtime", namespace: ns, id, maxUnavailable: 1 });
+        }
+
+        networkPolicy(this, `${name}-netpol`, {
+            name: "agent-runtime",
+            namespace: ns,
+            labels,
+            podSelector: { matchLabels: selectorLabels(id) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                {
+                    from: [
+                        ...args.callerNamespaces.map((n) => inNamespace(n)),
+                        ...(args.ingress ? [inNamespace(args.ingress.settings.controllerNamespace)] : []),
+                    ],
+                    ports: tcpPorts(AGENT_RUNTIME_PORT),
+                },
+            ],
+            egress: [{ to: [inNamespace(args.businessLogic.namespace)], ports: tcpPorts(args.businessLogic.port) }],
+        });
+
+        this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${AGENT_RUNTIME_PORT}`;
+        if (args.ingress) {
+            publicIngress(this, `${name}-ingress`, {
+                name: "agent-runtime-spsp",
+                namespace: ns,
+                id,
+                settings: args.ingress.settings,
+                routes: [{ host: args.ingress.spspHost, path: SPSP_PATH, service: "agent-runtime", port: AGENT_RUNTIME_PORT }],
+            });
+            this.spspUrl = pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.spspHost}${SPSP_PATH}`);
+            this.paymentPointer = pulumi.output(`$${args.ingress.spspHost}`);
+        } else {
+            this.spspUrl = pulumi.interpolate`${this.url}${SPSP_PATH}`;
+            this.paymentPointer = pulumi.interpolate`$${service.metadata.name}.${ns}.svc.cluster.local:${AGENT_RUNTIME_PORT}`;
+        }
+        this.namespace = deployment.metadata.namespace;
+        this.registerOutputs({ url: this.url, spspUrl: this.spspUrl, paymentPointer: this.paymentPointer, namespace: this.namespace });
+    }
+}

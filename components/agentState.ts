@@ -1,0 +1,267 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { AgentStateConfig, RegistryConfig } from "../config";
+import { ContainerImage } from "./image";
+import {
+    Identity,
+    IngressSettings,
+    RETAIN_CLAIMS,
+    clusterService,
+    configChecksum,
+    envFromSecret,
+    hardenedContainer,
+    hardenedPodSpec,
+    httpProbe,
+    imageTag,
+    inNamespace,
+    namespaceFoundation,
+    networkPolicy,
+    podMetadata,
+    publicIngress,
+    publicScheme,
+    recommendedLabels,
+    scrapeAnnotations,
+    selectorLabels,
+    tcpPorts,
+    volumeClaim,
+} from "./kube";
+
+export const AGENTSTATE_API_PORT = 8080;
+export const AGENTSTATE_ADMIN_PORT = 9090;
+/** Secret keys holding the HMAC capability keys; their ids are plain config. */
+export const CAP_KEY_SECRET_KEYS = ["CAP_KEY_ACTIVE", "CAP_KEY_NEXT"];
+
+export interface AgentStateArgs extends Omit<AgentStateConfig, "namespace"> {
+    namespace: string;
+    registry?: RegistryConfig;
+    storageClass?: string;
+    environment: "dev" | "prod";
+    monitoringNamespace: string;
+    /** Namespaces whose pods use the API (agency tenants, the agent runtime). */
+    clientNamespaces: pulumi.Input<string>[];
+    ingress?: { settings: IngressSettings; host: string };
+    protect: boolean;
+}
+
+/**
+ * AgentState: the API on 8080 and metrics/admin on 9090, DATA_DIR on a PVC, and the HMAC
+ * capability keys (active + next) generated with @pulumi/random, one resource per key id,
+ * so promoting `next` to `active` keeps its value and only the new `next` is minted.
+ */
+export class AgentState extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+    public readonly capKeyIds: { active: string; next: string };
+    /** Key values, as Pulumi secrets. */
+    public readonly capKeys: pulumi.Output<{ active: string; next: string }>;
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: AgentStateArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("m2m:platform:AgentState", name, {}, opts);
+        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
+        const id: Identity = {
+            name: "agentstate",
+            instance: name,
+            component: "state-store",
+            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
+        };
+        const labels = recommendedLabels(id);
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
+        const ns = foundation.name;
+
+        // One RandomBytes per key id: 32 bytes, base64, the figure the seed's `openssl rand -base64 32` gives.
+        const key = (keyId: string) =>
+            new random.RandomBytes(`${name}-cap-key-${keyId}`, { length: 32 }, { parent: this, additionalSecretOutputs: ["base64", "hex"] });
+        const active = key(args.capKeys.activeId);
+        const next = key(args.capKeys.nextId);
+        this.capKeyIds = { active: args.capKeys.activeId, next: args.capKeys.nextId };
+        this.capKeys = pulumi.secret(pulumi.all([active.base64, next.base64]).apply(([a, n]) => ({ active: a, next: n })));
+
+        const capSecret = new k8s.core.v1.Secret(
+            `${name}-cap-keys`,
+            {
+                metadata: { name: "agentstate-cap-keys", namespace: ns, labels },
+                type: "Opaque",
+                stringData: { CAP_KEY_ACTIVE: active.base64, CAP_KEY_NEXT: next.base64 },
+            },
+            { parent: this },
+        );
+
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            {
+                metadata: { name: "agentstate-config", namespace: ns, labels },
+                data: {
+                    DATA_DIR: "/data",
+                    REGION: args.region,
+                    DEV_MODE: String(args.environment !== "prod"),
+                    CAP_KEY_ACTIVE_ID: args.capKeys.activeId,
+                    CAP_KEY_NEXT_ID: args.capKeys.nextId,
+                    WATCH_BUFFER_SIZE: String(args.watchBufferSize),
+                    WATCH_BUFFER_BYTES: String(args.watchBufferBytes),
+                    ...(args.tls.mode === "none" ? {} : { TLS_CERT_FILE: "/tls/tls.crt", TLS_KEY_FILE: "/tls/tls.key" }),
+                },
+            },
+            { parent: this },
+        );
+
+        const tlsSecretName = this.tlsSecret(name, args, ns, labels);
+        const scheme = tlsSecretName ? "https" : "http";
+        const statefulSet = new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            {
+                metadata: { name: "agentstate", namespace: ns, labels },
+                spec: {
+                    replicas: 1,
+                    serviceName: "agentstate",
+                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
+                    selector: { matchLabels: selectorLabels(id) },
+                    template: {
+                        metadata: podMetadata(id, {
+                            ...scrapeAnnotations(AGENTSTATE_ADMIN_PORT),
+                            // Rotating a key restarts the server so it loads the new pair.
+                            "checksum/config": configChecksum(config.data, this.capKeyIds),
+                        }),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            volumes: tlsSecretName ? [{ name: "tls", secret: { secretName: tlsSecretName } }] : [],
+                            containers: [
+                                hardenedContainer({
+                                    name: "agentstate",
+                                    image: image.ref,
+                                    ports: [
+                                        { name: "api", containerPort: AGENTSTATE_API_PORT },
+                                        { name: "metrics", containerPort: AGENTSTATE_ADMIN_PORT },
+                                    ],
+                                    envFrom: [{ configMapRef: { name: config.metadata.name } }],
+                                    env: envFromSecret(capSecret.metadata.name, CAP_KEY_SECRET_KEYS),
+                                    resources: args.resources,
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/data" },
+                                        ...(tlsSecretName ? [{ name: "tls", mountPath: "/tls", readOnly: true }] : []),
+                                    ],
+                                    livenessProbe: { ...httpProbe("/health", "api", { initialDelaySeconds: 10, periodSeconds: 15 }), httpGet: { path: "/health", port: "api", scheme: scheme.toUpperCase() } },
+                                    readinessProbe: { ...httpProbe("/health", "api"), httpGet: { path: "/health", port: "api", scheme: scheme.toUpperCase() } },
+                                }),
+                            ],
+                        }),
+                    },
+                    volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
+                },
+            },
+            { parent: this, protect: args.protect },
+        );
+
+        const service = clusterService(this, `${name}-service`, {
+            name: "agentstate",
+            namespace: ns,
+            id,
+            ports: [
+                { name: "api", port: AGENTSTATE_API_PORT },
+                { name: "metrics", port: AGENTSTATE_ADMIN_PORT },
+            ],
+        });
+
+        networkPolicy(this, `${name}-netpol`, {
+            name: "agentstate",
+            namespace: ns,
+            labels,
+            podSelector: { matchLabels: selectorLabels(id) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                {
+                    from: [
+                        ...args.clientNamespaces.map((n) => inNamespace(n)),
+                        ...(args.ingress ? [inNamespace(args.ingress.settings.controllerNamespace)] : []),
+                    ],
+                    ports: tcpPorts(AGENTSTATE_API_PORT),
+                },
+                // The admin API shares 9090 with metrics: only the monitoring namespace reaches it.
+                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(AGENTSTATE_ADMIN_PORT) },
+            ],
+            egress: [],
+        });
+
+        if (args.grafanaDashboard) {
+            new k8s.core.v1.ConfigMap(
+                `${name}-grafana-dashboard`,
+                {
+                    metadata: { name: "agentstate-grafana-dashboard", namespace: ns, labels: { ...labels, grafana_dashboard: "1" } },
+                    data: { "agentstate-dashboard.json": JSON.stringify(grafanaDashboard(), null, 2) },
+                },
+                { parent: this },
+            );
+        }
+
+        if (args.ingress) {
+            publicIngress(this, `${name}-ingress`, {
+                name: "agentstate",
+                namespace: ns,
+                id,
+                settings: args.ingress.settings,
+                annotations: tlsSecretName ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {},
+                routes: [{ host: args.ingress.host, path: "/", service: "agentstate", port: AGENTSTATE_API_PORT }],
+            });
+            this.url = pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.host}`);
+        } else {
+            this.url = pulumi.interpolate`${scheme}://${service.metadata.name}.${ns}.svc.cluster.local:${AGENTSTATE_API_PORT}`;
+        }
+        this.namespace = statefulSet.metadata.namespace;
+        this.registerOutputs({ url: this.url, capKeyIds: this.capKeyIds, capKeys: this.capKeys, namespace: this.namespace });
+    }
+
+    /** The server's TLS secret: the given one, or one cert-manager issues. */
+    private tlsSecret(name: string, args: AgentStateArgs, ns: pulumi.Output<string>, labels: Record<string, string>): string | undefined {
+        if (args.tls.mode === "secret") {
+            return args.tls.secretName;
+        }
+        if (args.tls.mode === "certManager") {
+            new k8s.apiextensions.CustomResource(
+                `${name}-certificate`,
+                {
+                    apiVersion: "cert-manager.io/v1",
+                    kind: "Certificate",
+                    metadata: { name: "agentstate-tls", namespace: ns, labels },
+                    spec: {
+                        secretName: "agentstate-tls",
+                        issuerRef: { kind: "ClusterIssuer", name: args.tls.issuer },
+                        dnsNames: [
+                            pulumi.interpolate`agentstate.${ns}.svc.cluster.local`,
+                            pulumi.interpolate`agentstate.${ns}.svc`,
+                            ...(args.ingress ? [args.ingress.host] : []),
+                        ],
+                    },
+                },
+                { parent: this },
+            );
+            return "agentstate-tls";
+        }
+        return undefined;
+    }
+}
+
+/** The Grafana dashboard of seed 002's monitoring queries. */
+export function grafanaDashboard() {
+    const panel = (id: number, title: string, expr: string, y: number) => ({
+        id,
+        title,
+        type: "timeseries",
+        gridPos: { x: (id % 2) * 12, y, w: 12, h: 8 },
+        datasource: { type: "prometheus", uid: "${datasource}" },
+        targets: [{ expr, refId: "A" }],
+    });
+    return {
+        title: "AgentState",
+        uid: "agentstate",
+        schemaVersion: 39,
+        templating: { list: [{ name: "datasource", type: "datasource", query: "prometheus" }] },
+        panels: [
+            panel(0, "Operation latency p95", "histogram_quantile(0.95, rate(op_duration_seconds_bucket[5m]))", 0),
+            panel(1, "Error rate", 'sum(rate(agentstate_ops_total{result="error"}[5m])) / sum(rate(agentstate_ops_total[5m]))', 0),
+            panel(2, "Watch backlog", "watch_backlog_events", 8),
+            panel(3, "Watch drops", "rate(watch_drops_total[5m])", 8),
+            panel(4, "Watch emit lag p95", "watch_emit_lag_seconds", 16),
+            panel(5, "Rate limited", "rate(rate_limit_exceeded_total[5m])", 16),
+        ],
+    };
+}

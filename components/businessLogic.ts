@@ -1,0 +1,233 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { BusinessLogicConfig, RegistryConfig } from "../config";
+import { ContainerImage } from "./image";
+import {
+    Identity,
+    RETAIN_CLAIMS,
+    autoscaler,
+    clusterService,
+    disruptionBudget,
+    envFromSecret,
+    hardenedContainer,
+    hardenedPodSpec,
+    httpProbes,
+    imageTag,
+    inNamespace,
+    namespaceFoundation,
+    networkPolicy,
+    podMetadata,
+    podsLabelled,
+    publicInternet,
+    recommendedLabels,
+    selectorLabels,
+    tcpPorts,
+    tcpProbe,
+    volumeClaim,
+} from "./kube";
+
+export const BUSINESS_LOGIC_PORT = 8080;
+export const POSTGRES_PORT = 5432;
+/** The postgres user of the alpine image. */
+const POSTGRES_UID = 70;
+
+export interface BusinessLogicArgs extends Omit<BusinessLogicConfig, "namespace"> {
+    namespace: string;
+    registry?: RegistryConfig;
+    storageClass?: string;
+    /** Namespaces whose pods call the business logic (the agent runtime's). */
+    callerNamespaces: pulumi.Input<string>[];
+    protect: boolean;
+}
+
+/** Your payment handler on 8080 with its HPA and its PostgreSQL (in-cluster or external). */
+export class BusinessLogic extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+    public readonly port = BUSINESS_LOGIC_PORT;
+
+    constructor(name: string, args: BusinessLogicArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("m2m:platform:BusinessLogic", name, {}, opts);
+        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
+        const id: Identity = {
+            name: "business-logic",
+            instance: name,
+            component: "business-logic",
+            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
+        };
+        const labels = recommendedLabels(id);
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
+        const ns = foundation.name;
+
+        const database = this.database(name, args, ns);
+
+        const config = new k8s.core.v1.ConfigMap(
+            `${name}-config`,
+            {
+                metadata: { name: "business-logic-config", namespace: ns, labels },
+                data: { PORT: String(BUSINESS_LOGIC_PORT), LOG_LEVEL: args.logLevel },
+            },
+            { parent: this },
+        );
+
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: "business-logic", namespace: ns, labels },
+                spec: {
+                    // The HPA owns the replica count once it exists; this is the starting size.
+                    replicas: args.replicas,
+                    selector: { matchLabels: selectorLabels(id) },
+                    template: {
+                        metadata: podMetadata(id),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            containers: [
+                                hardenedContainer({
+                                    name: "business-logic",
+                                    image: image.ref,
+                                    ports: [{ name: "http", containerPort: BUSINESS_LOGIC_PORT }],
+                                    envFrom: [{ configMapRef: { name: config.metadata.name } }],
+                                    env: envFromSecret(database.secretName, ["DATABASE_URL"]),
+                                    resources: args.resources,
+                                    ...httpProbes("http", { live: "/health", ready: "/health" }),
+                                }),
+                            ],
+                        }),
+                    },
+                },
+            },
+            { parent: this, ignoreChanges: ["spec.replicas"] },
+        );
+
+        const service = clusterService(this, `${name}-service`, {
+            name: "business-logic",
+            namespace: ns,
+            id,
+            ports: [{ name: "http", port: BUSINESS_LOGIC_PORT }],
+        });
+
+        autoscaler(this, `${name}-hpa`, {
+            name: "business-logic-hpa",
+            namespace: ns,
+            id,
+            target: { apiVersion: "apps/v1", kind: "Deployment", name: "business-logic" },
+            ...args.hpa,
+        });
+        disruptionBudget(this, `${name}-pdb`, { name: "business-logic", namespace: ns, id, maxUnavailable: 1 });
+
+        networkPolicy(this, `${name}-netpol`, {
+            name: "business-logic",
+            namespace: ns,
+            labels,
+            podSelector: { matchLabels: selectorLabels(id) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: args.callerNamespaces.map((n) => inNamespace(n)), ports: tcpPorts(BUSINESS_LOGIC_PORT) }],
+            egress: [{ to: [database.peer], ports: tcpPorts(POSTGRES_PORT) }],
+        });
+
+        this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${BUSINESS_LOGIC_PORT}`;
+        this.namespace = deployment.metadata.namespace;
+        this.registerOutputs({ url: this.url, namespace: this.namespace });
+    }
+
+    /** The DATABASE_URL Secret, and the network peer the business logic may reach on 5432. */
+    private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>) {
+        const db = args.database;
+        const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
+        const pgLabels = recommendedLabels(pgId);
+        if (db.mode === "external") {
+            const secret = new k8s.core.v1.Secret(
+                `${name}-database-url`,
+                { metadata: { name: "business-logic-database", namespace: ns, labels: pgLabels }, stringData: { DATABASE_URL: db.url } },
+                { parent: this },
+            );
+            return { secretName: secret.metadata.name, peer: publicInternet() };
+        }
+
+        const image = new ContainerImage(`${name}-postgres-image`, { spec: db.image, registry: args.registry }, { parent: this });
+        const password = new random.RandomPassword(`${name}-postgres-password`, { length: 32, special: false }, { parent: this });
+        const host = pulumi.interpolate`postgres.${ns}.svc.cluster.local`;
+        const secret = new k8s.core.v1.Secret(
+            `${name}-postgres-credentials`,
+            {
+                metadata: { name: "postgres-credentials", namespace: ns, labels: pgLabels },
+                stringData: {
+                    POSTGRES_USER: "app",
+                    POSTGRES_DB: "app",
+                    POSTGRES_PASSWORD: password.result,
+                    DATABASE_URL: pulumi.secret(pulumi.interpolate`postgres://app:${password.result}@${host}:${POSTGRES_PORT}/app`),
+                },
+            },
+            { parent: this },
+        );
+        clusterService(this, `${name}-postgres-service`, {
+            name: "postgres",
+            namespace: ns,
+            id: pgId,
+            ports: [{ name: "postgres", port: POSTGRES_PORT }],
+        });
+        new k8s.apps.v1.StatefulSet(
+            `${name}-postgres`,
+            {
+                metadata: { name: "postgres", namespace: ns, labels: pgLabels },
+                spec: {
+                    replicas: 1,
+                    serviceName: "postgres",
+                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
+                    selector: { matchLabels: selectorLabels(pgId) },
+                    template: {
+                        metadata: podMetadata(pgId),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: "business-logic",
+                            security: { uid: POSTGRES_UID },
+                            terminationGracePeriodSeconds: 60,
+                            volumes: [{ name: "run", emptyDir: {} }],
+                            containers: [
+                                hardenedContainer({
+                                    name: "postgres",
+                                    image: image.ref,
+                                    ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+                                    env: [
+                                        ...envFromSecret(secret.metadata.name, ["POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"]),
+                                        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+                                    ],
+                                    resources: db.resources,
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/var/lib/postgresql/data" },
+                                        { name: "run", mountPath: "/var/run/postgresql" },
+                                    ],
+                                    readinessProbe: {
+                                        exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "app"] },
+                                        initialDelaySeconds: 5,
+                                        periodSeconds: 10,
+                                        timeoutSeconds: 5,
+                                    },
+                                    livenessProbe: tcpProbe(POSTGRES_PORT, { initialDelaySeconds: 30, periodSeconds: 15 }),
+                                }),
+                            ],
+                        }),
+                    },
+                    volumeClaimTemplates: [volumeClaim("data", db.storage, args.storageClass)],
+                },
+            },
+            { parent: this, protect: args.protect },
+        );
+        networkPolicy(this, `${name}-postgres-netpol`, {
+            name: "postgres",
+            namespace: ns,
+            labels: pgLabels,
+            podSelector: { matchLabels: selectorLabels(pgId) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                {
+                    from: [podsLabelled(selectorLabels({ name: "business-logic", instance: name, component: "business-logic" }))],
+                    ports: tcpPorts(POSTGRES_PORT),
+                },
+            ],
+            egress: [],
+        });
+        return { secretName: secret.metadata.name, peer: podsLabelled(selectorLabels(pgId)) };
+    }
+}

@@ -1,0 +1,294 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as yaml from "js-yaml";
+import { ConnectorConfig, RegistryConfig } from "../config";
+import { ContainerImage } from "./image";
+import {
+    Identity,
+    IngressSettings,
+    clusterService,
+    configChecksum,
+    disruptionBudget,
+    envFromSecret,
+    hardenedContainer,
+    hardenedPodSpec,
+    httpProbes,
+    imageTag,
+    inNamespace,
+    namespaceFoundation,
+    networkPolicy,
+    podMetadata,
+    publicIngress,
+    publicInternet,
+    publicScheme,
+    recommendedLabels,
+    scrapeAnnotations,
+    selectorLabels,
+    tcpPorts,
+} from "./kube";
+
+export const BTP_PORT = 4000;
+export const CONNECTOR_HTTP_PORT = 8080;
+export const EXPLORER_PORT = 5173;
+const CONFIG_PATH = "/app/config.yaml";
+export const CONNECTOR_SECRET_KEYS = ["EVM_PRIVATE_KEY", "M2M_TOKEN_ADDRESS", "TOKEN_NETWORK_REGISTRY"];
+
+export interface ConnectorArgs extends Omit<ConnectorConfig, "namespace"> {
+    namespace: string;
+    registry?: RegistryConfig;
+    environment: "dev" | "prod";
+    /** Settlement ledger: the cluster ID and every replica address, in replica order. */
+    tigerbeetle: { clusterId: pulumi.Input<string>; addresses: pulumi.Input<string[]>; namespace: pulumi.Input<string> };
+    /** Local delivery target for `routePrefix` packets (the agent runtime). */
+    localDelivery: { url: pulumi.Input<string>; namespace: pulumi.Input<string> };
+    routePrefix: string;
+    monitoringNamespace: string;
+    ingress?: { settings: IngressSettings; btpHost: string; explorerHost: string };
+}
+
+/** The connector's `config.yaml` (seed 000, "Option A"), as a plain object. */
+export function connectorAppConfig(args: {
+    nodeId: string;
+    logLevel: string;
+    environment: "dev" | "prod";
+    routePrefix: string;
+    localDeliveryUrl: string;
+    localDeliveryTimeoutMs: number;
+    settlement: ConnectorConfig["settlement"];
+    explorer: ConnectorConfig["explorer"];
+    clusterId: string;
+    replicas: string[];
+}) {
+    return {
+        nodeId: args.nodeId,
+        btpServerPort: BTP_PORT,
+        healthCheckPort: CONNECTOR_HTTP_PORT,
+        logLevel: args.logLevel,
+        environment: args.environment === "prod" ? "production" : "development",
+        peers: [],
+        routes: [{ prefix: args.routePrefix, nextHop: "local", priority: 100 }],
+        localDelivery: { enabled: true, handlerUrl: args.localDeliveryUrl, timeout: args.localDeliveryTimeoutMs },
+        settlement: {
+            enableSettlement: args.settlement.enabled,
+            connectorFeePercentage: args.settlement.feePercentage,
+            // A 128-bit ID does not fit a JavaScript number: it is written as a string.
+            tigerBeetleClusterId: args.clusterId,
+            tigerBeetleReplicas: args.replicas,
+        },
+        explorer: {
+            enabled: args.explorer.enabled,
+            port: EXPLORER_PORT,
+            retentionDays: args.explorer.retentionDays,
+            maxEvents: args.explorer.maxEvents,
+        },
+    };
+}
+
+/**
+ * The ILP connector: settlement on TigerBeetle, BTP on 4000, health and metrics on 8080,
+ * the Explorer UI on 5173, local delivery of `g.connector.agent` to the agent runtime.
+ */
+export class Connector extends pulumi.ComponentResource {
+    public readonly btpUrl: pulumi.Output<string>;
+    public readonly explorerUrl: pulumi.Output<string>;
+    public readonly healthUrl: pulumi.Output<string>;
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: ConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("m2m:platform:Connector", name, {}, opts);
+        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
+        const id: Identity = {
+            name: "m2m-connector",
+            instance: name,
+            component: "connector",
+            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
+        };
+        const labels = recommendedLabels(id);
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
+        const ns = foundation.name;
+
+        const replicaList = pulumi.output(args.tigerbeetle.addresses);
+        const clusterId = pulumi.output(args.tigerbeetle.clusterId);
+        const appConfig = pulumi
+            .all([replicaList, clusterId, args.localDelivery.url])
+            .apply(([replicas, cid, url]) =>
+                yaml.dump(
+                    connectorAppConfig({
+                        nodeId: args.nodeId,
+                        logLevel: args.logLevel,
+                        environment: args.environment,
+                        routePrefix: args.routePrefix,
+                        localDeliveryUrl: url,
+                        localDeliveryTimeoutMs: args.localDeliveryTimeoutMs,
+                        settlement: args.settlement,
+                        explorer: args.explorer,
+                        clusterId: cid,
+                        replicas,
+                    }),
+                    { lineWidth: -1, noRefs: true },
+                ),
+            );
+        const appConfigMap = new k8s.core.v1.ConfigMap(
+            `${name}-app-config`,
+            { metadata: { name: "connector-app-config", namespace: ns, labels }, data: { "config.yaml": appConfig } },
+            { parent: this },
+        );
+
+        const envData: Record<string, pulumi.Input<string>> = {
+            NODE_ID: args.nodeId,
+            LOG_LEVEL: args.logLevel,
+            BTP_SERVER_PORT: String(BTP_PORT),
+            HEALTH_CHECK_PORT: String(CONNECTOR_HTTP_PORT),
+            EXPLORER_PORT: String(EXPLORER_PORT),
+            CONFIG_FILE: CONFIG_PATH,
+            SETTLEMENT_ENABLED: String(args.settlement.enabled),
+            SETTLEMENT_PREFERENCE: args.settlement.preference,
+            SETTLEMENT_THRESHOLD: String(args.settlement.threshold),
+            SETTLEMENT_FEE_PERCENTAGE: String(args.settlement.feePercentage),
+            TIGERBEETLE_CLUSTER_ID: clusterId,
+            TIGERBEETLE_REPLICAS: replicaList.apply((r) => r.join(",")),
+            LOCAL_DELIVERY_ENABLED: "true",
+            LOCAL_DELIVERY_URL: args.localDelivery.url,
+            LOCAL_DELIVERY_TIMEOUT: String(args.localDeliveryTimeoutMs),
+        };
+        const envConfigMap = new k8s.core.v1.ConfigMap(
+            `${name}-env`,
+            { metadata: { name: "connector-config", namespace: ns, labels }, data: envData },
+            { parent: this },
+        );
+
+        const secrets = args.secrets ?? this.devSecrets(name);
+        const secret = new k8s.core.v1.Secret(
+            `${name}-secrets`,
+            {
+                metadata: { name: "connector-secrets", namespace: ns, labels },
+                type: "Opaque",
+                stringData: {
+                    EVM_PRIVATE_KEY: secrets.evmPrivateKey,
+                    M2M_TOKEN_ADDRESS: secrets.m2mTokenAddress,
+                    TOKEN_NETWORK_REGISTRY: secrets.tokenNetworkRegistry,
+                },
+            },
+            { parent: this },
+        );
+
+        // Pods roll when the rendered configuration changes (subPath mounts do not reload).
+        const checksum = configChecksum(appConfig, envData);
+
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: "connector", namespace: ns, labels },
+                spec: {
+                    replicas: args.replicas,
+                    selector: { matchLabels: selectorLabels(id) },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: podMetadata(id, {
+                            ...scrapeAnnotations(CONNECTOR_HTTP_PORT),
+                            "checksum/config": checksum,
+                        }),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            volumes: [{ name: "app-config", configMap: { name: appConfigMap.metadata.name } }],
+                            containers: [
+                                hardenedContainer({
+                                    name: "connector",
+                                    image: image.ref,
+                                    ports: [
+                                        { name: "btp", containerPort: BTP_PORT },
+                                        { name: "http-metrics", containerPort: CONNECTOR_HTTP_PORT },
+                                        { name: "explorer", containerPort: EXPLORER_PORT },
+                                    ],
+                                    envFrom: [{ configMapRef: { name: envConfigMap.metadata.name } }],
+                                    env: envFromSecret(secret.metadata.name, CONNECTOR_SECRET_KEYS),
+                                    resources: args.resources,
+                                    volumeMounts: [{ name: "app-config", mountPath: CONFIG_PATH, subPath: "config.yaml", readOnly: true }],
+                                    ...httpProbes("http-metrics", { live: "/health/live", ready: "/health/ready", startup: "/health" }),
+                                }),
+                            ],
+                        }),
+                    },
+                },
+            },
+            { parent: this },
+        );
+
+        const service = clusterService(this, `${name}-service`, {
+            name: "connector",
+            namespace: ns,
+            id,
+            ports: [
+                { name: "btp", port: BTP_PORT },
+                { name: "http-metrics", port: CONNECTOR_HTTP_PORT },
+            ],
+        });
+        const explorerService = clusterService(this, `${name}-explorer-service`, {
+            name: "connector-explorer",
+            namespace: ns,
+            id,
+            ports: [{ name: "explorer", port: EXPLORER_PORT }],
+        });
+
+        if (args.replicas > 1) {
+            disruptionBudget(this, `${name}-pdb`, { name: "connector", namespace: ns, id, maxUnavailable: 1 });
+        }
+
+        const publicSources = args.ingress ? [inNamespace(args.ingress.settings.controllerNamespace)] : [];
+        networkPolicy(this, `${name}-netpol`, {
+            name: "connector",
+            namespace: ns,
+            labels,
+            podSelector: { matchLabels: selectorLabels(id) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                ...(publicSources.length ? [{ from: publicSources, ports: tcpPorts(BTP_PORT, EXPLORER_PORT) }] : []),
+                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(CONNECTOR_HTTP_PORT) },
+            ],
+            egress: [
+                { to: [inNamespace(args.tigerbeetle.namespace)], ports: tcpPorts(3000) },
+                { to: [inNamespace(args.localDelivery.namespace)], ports: tcpPorts(3100) },
+                // Settlement RPC endpoints (EVM, XRP Ledger, Aptos) are public HTTPS services.
+                { to: [publicInternet()], ports: tcpPorts(443) },
+            ],
+        });
+
+        if (args.ingress) {
+            publicIngress(this, `${name}-ingress`, {
+                name: "connector",
+                namespace: ns,
+                id,
+                settings: args.ingress.settings,
+                annotations: {
+                    // BTP is a long-lived WebSocket.
+                    "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+                    "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
+                },
+                routes: [
+                    { host: args.ingress.btpHost, path: "/", service: "connector", port: BTP_PORT },
+                    { host: args.ingress.explorerHost, path: "/", service: "connector-explorer", port: EXPLORER_PORT },
+                ],
+            });
+            this.btpUrl = pulumi.output(`${publicScheme(args.ingress.settings, "ws")}://${args.ingress.btpHost}`);
+            this.explorerUrl = pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.explorerHost}`);
+        } else {
+            this.btpUrl = pulumi.interpolate`ws://${service.metadata.name}.${ns}.svc.cluster.local:${BTP_PORT}`;
+            this.explorerUrl = pulumi.interpolate`http://${explorerService.metadata.name}.${ns}.svc.cluster.local:${EXPLORER_PORT}`;
+        }
+        this.healthUrl = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${CONNECTOR_HTTP_PORT}/health`;
+        this.namespace = deployment.metadata.namespace;
+        this.registerOutputs({ btpUrl: this.btpUrl, explorerUrl: this.explorerUrl, healthUrl: this.healthUrl, namespace: this.namespace });
+    }
+
+    /** Dev only: a throwaway settlement key (secret) and zero contract addresses. */
+    private devSecrets(name: string) {
+        const key = new random.RandomBytes(`${name}-dev-evm-key`, { length: 32 }, { parent: this });
+        const zero = pulumi.secret(`0x${"0".repeat(40)}`);
+        return {
+            evmPrivateKey: pulumi.secret(pulumi.interpolate`0x${key.hex}`),
+            m2mTokenAddress: zero,
+            tokenNetworkRegistry: zero,
+        };
+    }
+}

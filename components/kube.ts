@@ -1,0 +1,501 @@
+// Shared Kubernetes building blocks for every tier: recommended labels, the hardened
+// security contexts, probes, resource figures, namespaces with their baseline network
+// policies, services, PDBs and ingresses. Tiers compose these; none re-declares them.
+import * as k8s from "@pulumi/kubernetes";
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export type Container = k8s.types.input.core.v1.Container;
+export type Probe = k8s.types.input.core.v1.Probe;
+export type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+export type NetworkPolicyPort = k8s.types.input.networking.v1.NetworkPolicyPort;
+
+export const PART_OF = "m2m-platform";
+export const MANAGED_BY = "pulumi";
+/** The UID/GID every platform container runs as unless its image needs another. */
+export const DEFAULT_UID = 1000;
+
+/** CPU and memory requests and limits, in Kubernetes quantity notation. */
+export interface ResourceFigures {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+export interface Identity {
+    /** `app.kubernetes.io/name`: what the workload is (`tigerbeetle`, `m2m-connector`). */
+    name: string;
+    /** `app.kubernetes.io/instance`: which deployment of it (the Pulumi resource name). */
+    instance: string;
+    /** `app.kubernetes.io/component`: its role in the platform (`ledger`, `gateway`). */
+    component: string;
+    /** `app.kubernetes.io/version`, when the image tag is known. */
+    version?: string;
+}
+
+/** The Kubernetes recommended labels for a workload and everything that belongs to it. */
+export function recommendedLabels(id: Identity): Record<string, string> {
+    const labels: Record<string, string> = {
+        "app.kubernetes.io/name": id.name,
+        "app.kubernetes.io/instance": id.instance,
+        "app.kubernetes.io/component": id.component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+    };
+    if (id.version) {
+        labels["app.kubernetes.io/version"] = id.version;
+    }
+    return labels;
+}
+
+/** The immutable subset of the labels used in selectors (name + instance). */
+export function selectorLabels(id: Identity): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": id.name,
+        "app.kubernetes.io/instance": id.instance,
+    };
+}
+
+/** The tag of an image reference, when it is a literal with a tag (not a digest). */
+export function imageTag(ref: pulumi.Input<string>): string | undefined {
+    if (typeof ref !== "string") {
+        return undefined;
+    }
+    const lastSegment = ref.split("@")[0].split("/").pop() ?? "";
+    const colon = lastSegment.lastIndexOf(":");
+    return colon >= 0 ? lastSegment.slice(colon + 1) : undefined;
+}
+
+/** Prometheus scrape annotations for a pod template. */
+export function scrapeAnnotations(port: number, path = "/metrics"): Record<string, string> {
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(port),
+        "prometheus.io/path": path,
+    };
+}
+
+export type SeccompProfile = "RuntimeDefault" | "Unconfined";
+
+export interface PodSecurityOptions {
+    uid?: number;
+    /** Only TigerBeetle asks for `Unconfined` (io_uring); see the README. */
+    seccomp?: SeccompProfile;
+}
+
+export function podSecurityContext(opts: PodSecurityOptions = {}): k8s.types.input.core.v1.PodSecurityContext {
+    const uid = opts.uid ?? DEFAULT_UID;
+    return {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        fsGroupChangePolicy: "OnRootMismatch",
+        seccompProfile: { type: opts.seccomp ?? "RuntimeDefault" },
+    };
+}
+
+export function containerSecurityContext(): k8s.types.input.core.v1.SecurityContext {
+    return {
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+    };
+}
+
+export interface ProbeTiming {
+    initialDelaySeconds?: number;
+    periodSeconds?: number;
+    timeoutSeconds?: number;
+    failureThreshold?: number;
+}
+
+export function httpProbe(path: string, port: number | string, timing: ProbeTiming = {}): Probe {
+    return { httpGet: { path, port }, ...probeTiming(timing) };
+}
+
+export function tcpProbe(port: number | string, timing: ProbeTiming = {}): Probe {
+    return { tcpSocket: { port }, ...probeTiming(timing) };
+}
+
+function probeTiming(t: ProbeTiming): ProbeTiming {
+    return {
+        initialDelaySeconds: t.initialDelaySeconds ?? 5,
+        periodSeconds: t.periodSeconds ?? 10,
+        timeoutSeconds: t.timeoutSeconds ?? 3,
+        failureThreshold: t.failureThreshold ?? 3,
+    };
+}
+
+/** Liveness, readiness and (optionally) startup probes on one HTTP endpoint family. */
+export function httpProbes(port: number | string, paths: { live: string; ready: string; startup?: string }) {
+    return {
+        livenessProbe: httpProbe(paths.live, port, { initialDelaySeconds: 10, periodSeconds: 15 }),
+        readinessProbe: httpProbe(paths.ready, port, { initialDelaySeconds: 5, periodSeconds: 10 }),
+        ...(paths.startup
+            ? { startupProbe: httpProbe(paths.startup, port, { initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 30 }) }
+            : {}),
+    };
+}
+
+const TMP_VOLUME = "tmp";
+
+export interface ContainerArgs extends Omit<Container, "securityContext" | "resources" | "volumeMounts"> {
+    resources: ResourceFigures;
+    volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+}
+
+/**
+ * A container with the platform's hardened security context, its resources and a
+ * writable `/tmp` (the root filesystem is read-only).
+ */
+export function hardenedContainer(args: ContainerArgs): Container {
+    return {
+        imagePullPolicy: "IfNotPresent",
+        ...args,
+        resources: args.resources,
+        securityContext: containerSecurityContext(),
+        volumeMounts: [...(args.volumeMounts ?? []), { name: TMP_VOLUME, mountPath: "/tmp" }],
+    };
+}
+
+export interface PodSpecArgs {
+    serviceAccountName: pulumi.Input<string>;
+    containers: Container[];
+    initContainers?: Container[];
+    volumes?: k8s.types.input.core.v1.Volume[];
+    security?: PodSecurityOptions;
+    terminationGracePeriodSeconds?: number;
+}
+
+/** A pod spec with its own ServiceAccount (token not mounted), the pod security context and `/tmp`. */
+export function hardenedPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodSpec {
+    return {
+        serviceAccountName: args.serviceAccountName,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: podSecurityContext(args.security),
+        terminationGracePeriodSeconds: args.terminationGracePeriodSeconds ?? 30,
+        initContainers: args.initContainers,
+        containers: args.containers,
+        volumes: [...(args.volumes ?? []), { name: TMP_VOLUME, emptyDir: { sizeLimit: "64Mi" } }],
+    };
+}
+
+/** Pod template metadata: recommended labels plus any annotations. */
+export function podMetadata(id: Identity, annotations?: pulumi.Input<Record<string, pulumi.Input<string>>>) {
+    return { labels: recommendedLabels(id), annotations };
+}
+
+// ---------------------------------------------------------------------------------------
+// Namespace, service account and the per-namespace network baseline
+
+export interface NamespaceFoundation {
+    namespace: k8s.core.v1.Namespace;
+    serviceAccount: k8s.core.v1.ServiceAccount;
+    /** The namespace name as an output that resolves after the namespace exists. */
+    name: pulumi.Output<string>;
+}
+
+export interface FoundationArgs {
+    namespace: string;
+    id: Identity;
+    /** Pod Security Admission level; `privileged` only where a tier documents why. */
+    podSecurity?: "restricted" | "baseline" | "privileged";
+}
+
+/**
+ * The namespace a tier lives in, its dedicated ServiceAccount without token automount, a
+ * default-deny NetworkPolicy for ingress and egress, and the DNS egress every pod needs.
+ */
+export function namespaceFoundation(parent: pulumi.Resource, prefix: string, args: FoundationArgs): NamespaceFoundation {
+    const labels = recommendedLabels(args.id);
+    const level = args.podSecurity ?? "restricted";
+    const namespace = new k8s.core.v1.Namespace(
+        `${prefix}-ns`,
+        {
+            metadata: {
+                name: args.namespace,
+                labels: {
+                    ...labels,
+                    "pod-security.kubernetes.io/enforce": level,
+                    "pod-security.kubernetes.io/warn": level,
+                },
+            },
+        },
+        { parent },
+    );
+    const name = namespace.metadata.name;
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+        `${prefix}-sa`,
+        { metadata: { name: args.id.name, namespace: name, labels }, automountServiceAccountToken: false },
+        { parent },
+    );
+    networkPolicy(parent, `${prefix}-default-deny`, {
+        name: "default-deny",
+        namespace: name,
+        labels,
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+    });
+    networkPolicy(parent, `${prefix}-allow-dns`, {
+        name: "allow-dns-egress",
+        namespace: name,
+        labels,
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+        ],
+    });
+    return { namespace, serviceAccount, name };
+}
+
+export interface NetworkPolicyArgs {
+    name: string;
+    namespace: pulumi.Input<string>;
+    labels: Record<string, string>;
+    podSelector: { matchLabels?: Record<string, string> };
+    policyTypes: ("Ingress" | "Egress")[];
+    ingress?: k8s.types.input.networking.v1.NetworkPolicyIngressRule[];
+    egress?: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
+}
+
+export function networkPolicy(parent: pulumi.Resource, resourceName: string, args: NetworkPolicyArgs) {
+    return new k8s.networking.v1.NetworkPolicy(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
+            spec: {
+                podSelector: args.podSelector,
+                policyTypes: args.policyTypes,
+                ingress: args.ingress,
+                egress: args.egress,
+            },
+        },
+        { parent },
+    );
+}
+
+/** Pods in another namespace (optionally only those with the given labels). */
+export function inNamespace(namespace: pulumi.Input<string>, podLabels?: Record<string, string>): NetworkPolicyPeer {
+    return {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+        ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
+    };
+}
+
+/** Pods in the policy's own namespace with the given labels. */
+export function podsLabelled(podLabels: Record<string, string>): NetworkPolicyPeer {
+    return { podSelector: { matchLabels: podLabels } };
+}
+
+/** Destinations outside the cluster's private ranges: the public internet only. */
+export function publicInternet(): NetworkPolicyPeer {
+    return { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"] } };
+}
+
+export function tcpPorts(...ports: number[]): NetworkPolicyPort[] {
+    return ports.map((port) => ({ protocol: "TCP", port }));
+}
+
+// ---------------------------------------------------------------------------------------
+// Services, PDBs, ingresses, autoscalers
+
+export interface ServicePort {
+    name: string;
+    port: number;
+    targetPort?: number | string;
+}
+
+export interface ServiceArgs {
+    name: string;
+    namespace: pulumi.Input<string>;
+    id: Identity;
+    ports: ServicePort[];
+    /** Headless service for StatefulSet identities; DNS records exist before readiness. */
+    headless?: boolean;
+}
+
+/** A ClusterIP (or headless) Service selecting the workload's pods. */
+export function clusterService(parent: pulumi.Resource, resourceName: string, args: ServiceArgs) {
+    return new k8s.core.v1.Service(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels: recommendedLabels(args.id) },
+            spec: {
+                type: "ClusterIP",
+                ...(args.headless ? { clusterIP: "None", publishNotReadyAddresses: true } : {}),
+                selector: selectorLabels(args.id),
+                ports: args.ports.map((p) => ({
+                    name: p.name,
+                    port: p.port,
+                    targetPort: p.targetPort ?? p.port,
+                    protocol: "TCP",
+                })),
+            },
+        },
+        { parent },
+    );
+}
+
+/** In-cluster DNS name of a Service. */
+export function serviceHost(service: string, namespace: string): string {
+    return `${service}.${namespace}.svc.cluster.local`;
+}
+
+export interface DisruptionArgs {
+    name: string;
+    namespace: pulumi.Input<string>;
+    id: Identity;
+    minAvailable?: number;
+    maxUnavailable?: number;
+}
+
+export function disruptionBudget(parent: pulumi.Resource, resourceName: string, args: DisruptionArgs) {
+    return new k8s.policy.v1.PodDisruptionBudget(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels: recommendedLabels(args.id) },
+            spec: {
+                selector: { matchLabels: selectorLabels(args.id) },
+                minAvailable: args.minAvailable,
+                maxUnavailable: args.maxUnavailable,
+            },
+        },
+        { parent },
+    );
+}
+
+export interface IngressSettings {
+    className: string;
+    /** Namespace of the ingress controller, admitted by the tiers' network policies. */
+    controllerNamespace: string;
+    /** An existing TLS secret name (per namespace) or a cert-manager ClusterIssuer. */
+    tls?: { secretName?: string; clusterIssuer?: string };
+}
+
+export interface IngressRoute {
+    host: string;
+    path: string;
+    pathType?: "Prefix" | "Exact";
+    service: string;
+    port: number;
+}
+
+export interface IngressArgs {
+    name: string;
+    namespace: pulumi.Input<string>;
+    id: Identity;
+    settings: IngressSettings;
+    routes: IngressRoute[];
+    annotations?: Record<string, string>;
+}
+
+/** An Ingress for the given routes, with TLS for each host when the settings carry TLS. */
+export function publicIngress(parent: pulumi.Resource, resourceName: string, args: IngressArgs) {
+    const hosts = [...new Set(args.routes.map((r) => r.host))];
+    const tls = args.settings.tls;
+    const annotations: Record<string, string> = { ...(args.annotations ?? {}) };
+    if (tls?.clusterIssuer) {
+        annotations["cert-manager.io/cluster-issuer"] = tls.clusterIssuer;
+    }
+    return new k8s.networking.v1.Ingress(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels: recommendedLabels(args.id), annotations },
+            spec: {
+                ingressClassName: args.settings.className,
+                tls: tls ? [{ hosts, secretName: tls.secretName ?? `${args.name}-tls` }] : undefined,
+                rules: hosts.map((host) => ({
+                    host,
+                    http: {
+                        paths: args.routes
+                            .filter((r) => r.host === host)
+                            .map((r) => ({
+                                path: r.path,
+                                pathType: r.pathType ?? "Prefix",
+                                backend: { service: { name: r.service, port: { number: r.port } } },
+                            })),
+                    },
+                })),
+            },
+        },
+        { parent },
+    );
+}
+
+/** The scheme for a public endpoint: https/wss with TLS, http/ws without. */
+export function publicScheme(settings: IngressSettings | undefined, kind: "http" | "ws"): string {
+    const secure = Boolean(settings?.tls);
+    return kind === "http" ? (secure ? "https" : "http") : secure ? "wss" : "ws";
+}
+
+export interface AutoscalerArgs {
+    name: string;
+    namespace: pulumi.Input<string>;
+    id: Identity;
+    target: { apiVersion: string; kind: string; name: string };
+    minReplicas: number;
+    maxReplicas: number;
+    cpuUtilization: number;
+    memoryUtilization: number;
+    extraMetrics?: k8s.types.input.autoscaling.v2.MetricSpec[];
+}
+
+/** An autoscaling/v2 HPA on CPU and memory utilisation (plus any extra metrics). */
+export function autoscaler(parent: pulumi.Resource, resourceName: string, args: AutoscalerArgs) {
+    const utilisation = (name: string, averageUtilization: number): k8s.types.input.autoscaling.v2.MetricSpec => ({
+        type: "Resource",
+        resource: { name, target: { type: "Utilization", averageUtilization } },
+    });
+    return new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        resourceName,
+        {
+            metadata: { name: args.name, namespace: args.namespace, labels: recommendedLabels(args.id) },
+            spec: {
+                scaleTargetRef: args.target,
+                minReplicas: args.minReplicas,
+                maxReplicas: args.maxReplicas,
+                metrics: [
+                    utilisation("cpu", args.cpuUtilization),
+                    utilisation("memory", args.memoryUtilization),
+                    ...(args.extraMetrics ?? []),
+                ],
+            },
+        },
+        { parent },
+    );
+}
+
+/** A PersistentVolumeClaim template for a StatefulSet. */
+export function volumeClaim(name: string, size: string, storageClass?: string): k8s.types.input.core.v1.PersistentVolumeClaim {
+    return {
+        metadata: { name },
+        spec: {
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: storageClass,
+            resources: { requests: { storage: size } },
+        },
+    };
+}
+
+/** StatefulSet PVCs stay when the set is deleted or scaled down: ledger data is never collateral. */
+export const RETAIN_CLAIMS = { whenDeleted: "Retain", whenScaled: "Retain" };
+
+/** Env vars read from a ConfigMap or Secret key by key. */
+export function envFromSecret(secretName: pulumi.Input<string>, keys: string[]): k8s.types.input.core.v1.EnvVar[] {
+    return keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
+}
+
+/** A stable hash of rendered configuration, for a pod-template annotation that rolls pods on change. */
+export function configChecksum(...parts: pulumi.Input<unknown>[]): pulumi.Output<string> {
+    return pulumi.all(parts).apply((values) => createHash("sha256").update(JSON.stringify(values)).digest("hex"));
+}
