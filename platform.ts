@@ -2,7 +2,7 @@
 // this with the validated config; the tests call it with configs of their own.
 import * as pulumi from "@pulumi/pulumi";
 import { PlatformConfig } from "./config";
-import { AgencyTenant } from "./components/agency";
+import { Agency } from "./components/agency";
 import { AgentRuntime } from "./components/agentRuntime";
 import { AGENTSTATE_API_PORT, AgentState } from "./components/agentState";
 import { BusinessLogic } from "./components/businessLogic";
@@ -22,7 +22,11 @@ export interface PlatformOutputs {
     agencyEndpoints: pulumi.Output<Record<string, { agent: string; healthMonitor: string; brain: string }>>;
 }
 
-export function platform(cfg: PlatformConfig): PlatformOutputs {
+/**
+ * Registers every tier. `opts` (providers, transformations) apply to each tier and so to
+ * every resource in it: pass an explicit Kubernetes provider to target a given cluster.
+ */
+export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOptions = {}): PlatformOutputs {
     const prod = cfg.environment === "prod";
     const ingress: IngressSettings | undefined = cfg.ingress
         ? { className: cfg.ingress.className, controllerNamespace: cfg.ingress.controllerNamespace, tls: cfg.ingress.tls }
@@ -35,14 +39,14 @@ export function platform(cfg: PlatformConfig): PlatformOutputs {
         ...common,
         clientNamespaces: [cfg.connector.namespace],
         protect: prod,
-    });
+    }, opts);
 
     const businessLogic = new BusinessLogic("business-logic", {
         ...cfg.businessLogic,
         ...common,
         callerNamespaces: [cfg.agentRuntime.namespace],
         protect: prod,
-    });
+    }, opts);
 
     const agentRuntime = new AgentRuntime("agent-runtime", {
         ...cfg.agentRuntime,
@@ -50,7 +54,7 @@ export function platform(cfg: PlatformConfig): PlatformOutputs {
         businessLogic: { url: businessLogic.url, namespace: businessLogic.namespace, port: businessLogic.port },
         callerNamespaces: [cfg.connector.namespace],
         ingress: ingress && cfg.ingress ? { settings: ingress, spspHost: cfg.ingress.hosts.spsp } : undefined,
-    });
+    }, opts);
 
     const connector = new Connector("connector", {
         ...cfg.connector,
@@ -64,7 +68,7 @@ export function platform(cfg: PlatformConfig): PlatformOutputs {
             ingress && cfg.ingress
                 ? { settings: ingress, btpHost: cfg.ingress.hosts.btp, explorerHost: cfg.ingress.hosts.explorer }
                 : undefined,
-    });
+    }, opts);
 
     const agentState = new AgentState("agentstate", {
         ...cfg.agentState,
@@ -74,22 +78,15 @@ export function platform(cfg: PlatformConfig): PlatformOutputs {
         clientNamespaces: [cfg.agentRuntime.namespace, ...tenantNamespaces],
         ingress: ingress && cfg.ingress ? { settings: ingress, host: cfg.ingress.hosts.agentState } : undefined,
         protect: prod,
-    });
+    }, opts);
 
-    const tenants = cfg.agency.tenants.map(
-        (tenant, i) =>
-            [
-                tenant,
-                new AgencyTenant(`agency-${tenant}`, {
-                    ...cfg.agency,
-                    ...common,
-                    tenant,
-                    namespace: tenantNamespaces[i],
-                    monitoringNamespace: cfg.monitoringNamespace,
-                    agentState: { namespace: agentState.namespace, port: AGENTSTATE_API_PORT },
-                }),
-            ] as const,
-    );
+    const agency = new Agency("agency", {
+        ...cfg.agency,
+        ...common,
+        namespaces: Object.fromEntries(cfg.agency.tenants.map((t, i) => [t, tenantNamespaces[i]])),
+        monitoringNamespace: cfg.monitoringNamespace,
+        agentState: { namespace: agentState.namespace, port: AGENTSTATE_API_PORT },
+    }, opts);
 
     return {
         spspEndpoint: pulumi.all([agentRuntime.spspUrl, agentRuntime.paymentPointer]).apply(([url, paymentPointer]) => ({ url, paymentPointer })),
@@ -100,8 +97,6 @@ export function platform(cfg: PlatformConfig): PlatformOutputs {
         tigerBeetleClusterId: tigerbeetle.clusterId,
         capKeyIds: agentState.capKeyIds,
         capKeys: agentState.capKeys,
-        agencyEndpoints: pulumi
-            .all(tenants.map(([, t]) => t.endpoints))
-            .apply((eps) => Object.fromEntries(eps.map((ep, i) => [tenants[i][0], ep]))),
+        agencyEndpoints: agency.endpoints,
     };
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AgencyConfig, ImageSpec, RegistryConfig } from "../config";
+import { AgencyConfig, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
 import {
     Identity,
@@ -27,12 +27,59 @@ import {
 export const AGENCY_PORTS = { agent: 3000, brain: 3002, healthMonitor: 3004, swarm: 3005, elasticSwarm: 3006 };
 const AGENT_HOME = "/app/.agent";
 
+export interface AgencyArgs extends Omit<AgencyConfig, "namespacePrefix"> {
+    /** Tenant name -> namespace. */
+    namespaces: Record<string, string>;
+    registry?: RegistryConfig;
+    storageClass?: string;
+    monitoringNamespace: string;
+    agentState: { namespace: pulumi.Input<string>; port: number };
+}
+
+/**
+ * The digital agency tier: its images, built or resolved once, and one AgencyTenant per
+ * tenant. Removing a tenant from config removes only that tenant's child resources.
+ */
+export class Agency extends pulumi.ComponentResource {
+    public readonly endpoints: pulumi.Output<Record<string, { agent: string; healthMonitor: string; brain: string }>>;
+    public readonly tenants: Record<string, AgencyTenant>;
+
+    constructor(name: string, args: AgencyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("m2m:platform:Agency", name, {}, opts);
+        const agentImage = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
+        const brainImage =
+            args.brainImage === args.image
+                ? agentImage
+                : new ContainerImage(`${name}-brain-image`, { spec: args.brainImage, registry: args.registry }, { parent: this });
+        this.tenants = Object.fromEntries(
+            args.tenants.map((tenant) => [
+                tenant,
+                new AgencyTenant(
+                    `${name}-${tenant}`,
+                    {
+                        ...args,
+                        tenant,
+                        namespace: args.namespaces[tenant],
+                        agentImage: agentImage.ref,
+                        brainImage: brainImage.ref,
+                    },
+                    { parent: this },
+                ),
+            ]),
+        );
+        const names = Object.keys(this.tenants);
+        this.endpoints = pulumi
+            .all(names.map((t) => this.tenants[t].endpoints))
+            .apply((eps) => Object.fromEntries(eps.map((ep, i) => [names[i], ep])));
+        this.registerOutputs({ endpoints: this.endpoints });
+    }
+}
+
 export interface AgencyTenantArgs {
     tenant: string;
     namespace: string;
-    image: ImageSpec;
-    brainImage: ImageSpec;
-    registry?: RegistryConfig;
+    agentImage: pulumi.Input<string>;
+    brainImage: pulumi.Input<string>;
     storageClass?: string;
     agentStorage: string;
     brainStorage: string;
@@ -55,11 +102,6 @@ export class AgencyTenant extends pulumi.ComponentResource {
 
     constructor(name: string, args: AgencyTenantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:AgencyTenant", name, {}, opts);
-        const agentImage = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
-        const brainImage =
-            args.brainImage === args.image
-                ? agentImage
-                : new ContainerImage(`${name}-brain-image`, { spec: args.brainImage, registry: args.registry }, { parent: this });
         const agentId: Identity = { name: "agency-agent", instance: name, component: "agent" };
         const brainId: Identity = { name: "agency-brain", instance: name, component: "brain" };
         const labels = recommendedLabels(agentId);
@@ -71,7 +113,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
         const sidecar = (containerName: string, port: number, resources: ResourceFigures, role: string) =>
             hardenedContainer({
                 name: containerName,
-                image: agentImage.ref,
+                image: args.agentImage,
                 ports: [{ name: shortName(containerName), containerPort: port }],
                 env: [...company, { name: "ROLE", value: role }, { name: "PORT", value: String(port) }, { name: "BRAIN_URL", value: brainUrl }],
                 resources,
@@ -96,7 +138,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
                             containers: [
                                 hardenedContainer({
                                     name: "agent",
-                                    image: agentImage.ref,
+                                    image: args.agentImage,
                                     ports: [{ name: "api", containerPort: AGENCY_PORTS.agent }],
                                     env: [...company, { name: "ROLE", value: "agent" }, { name: "PORT", value: String(AGENCY_PORTS.agent) }, { name: "BRAIN_URL", value: brainUrl }],
                                     resources: args.resources.agent,
@@ -138,7 +180,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
                             containers: [
                                 hardenedContainer({
                                     name: "brain",
-                                    image: brainImage.ref,
+                                    image: args.brainImage,
                                     ports: [{ name: "api", containerPort: AGENCY_PORTS.brain }],
                                     env: [...company, { name: "ROLE", value: "brain" }, { name: "PORT", value: String(AGENCY_PORTS.brain) }],
                                     resources: args.resources.brain,

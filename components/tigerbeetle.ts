@@ -249,13 +249,14 @@ export function replicaAddresses(statefulSet: string, headless: string, namespac
 export const START_SCRIPT = `#!/bin/sh
 set -eu
 ordinal="\${POD_NAME##*-}"
-data="/data/\${CLUSTER_ID}_\${ordinal}.tigerbeetle"
+data_dir="\${DATA_DIR:-/data}"
+data="$data_dir/\${CLUSTER_ID}_\${ordinal}.tigerbeetle"
 bin="\${TIGERBEETLE_BIN:-/tigerbeetle}"
 
 # Format on first start only. A data file of another cluster ID means the configured ID
 # changed: refuse loudly instead of formatting over the ledger.
 if [ ! -f "$data" ]; then
-  for other in /data/*.tigerbeetle; do
+  for other in "$data_dir"/*.tigerbeetle; do
     if [ -f "$other" ]; then
       echo "FATAL: $other exists but this replica expects $data." >&2
       echo "The TigerBeetle cluster ID is immutable; restore tigerbeetle.clusterId. Nothing was formatted." >&2

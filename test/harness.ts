@@ -1,0 +1,287 @@
+// Runs the platform under Pulumi mocks and captures what it registers: every resource's
+// type, name, resolved inputs, which input paths were secrets, and whether it is protected.
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { PROJECT, PlatformConfig, parseConfig } from "../config";
+import { platform } from "../platform";
+
+export type Props = Record<string, any>;
+
+export interface CapturedResource {
+    type: string;
+    name: string;
+    urn: string;
+    props: Props;
+    /** Dotted paths of the inputs that arrived as secrets. */
+    secretPaths: string[];
+    protect?: boolean;
+    custom: boolean;
+}
+
+export interface CapturedStack {
+    config: PlatformConfig;
+    resources: CapturedResource[];
+    outputs: Record<string, unknown>;
+    /** Which outputs resolved as Pulumi secrets. */
+    secretOutputs: Set<string>;
+}
+
+/** Secret config the prod stack would hold encrypted; tests set them as secrets. */
+export const PROD_SECRETS: Record<string, string> = {
+    connectorEvmPrivateKey: `0x${"ab".repeat(32)}`,
+    connectorM2mTokenAddress: `0x${"12".repeat(20)}`,
+    connectorTokenNetworkRegistry: `0x${"34".repeat(20)}`,
+    registryPassword: "registry-password-for-tests",
+};
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** The `config:` of Pulumi.<stack>.yaml, keyed without the project prefix. */
+export function stackFile(stack: string): Record<string, unknown> {
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const values: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        values[key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key] = value;
+    }
+    return values;
+}
+
+/** Merges b over a: objects recursively, arrays and scalars replaced, `undefined` deletes. */
+export function deepMerge(a: unknown, b: unknown): unknown {
+    if (b === undefined) {
+        return a;
+    }
+    if (isPlainObject(a) && isPlainObject(b)) {
+        const out: Record<string, unknown> = { ...a };
+        for (const [k, v] of Object.entries(b)) {
+            if (v === undefined) {
+                delete out[k];
+            } else {
+                out[k] = deepMerge(out[k], v);
+            }
+        }
+        return out;
+    }
+    return b;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export interface StackOptions {
+    /** Secret config values (set as secrets); defaults to PROD_SECRETS for prod. */
+    secrets?: Record<string, string>;
+    /** Keys to drop from the stack file before merging overrides. */
+    without?: string[];
+}
+
+/** The raw values a stack would hold: its file, minus `without`, plus overrides and secrets. */
+export function stackValues(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}) {
+    const file = stackFile(stack);
+    for (const key of opts.without ?? []) {
+        delete file[key];
+    }
+    const secrets = opts.secrets ?? (stack === "prod" ? PROD_SECRETS : {});
+    const values = deepMerge(deepMerge(file, overrides), secrets) as Record<string, unknown>;
+    return { values, secretKeys: new Set(Object.keys(secrets)) };
+}
+
+/** Validates a stack's config as `pulumi up` would, with overrides. */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}): PlatformConfig {
+    const { values, secretKeys } = stackValues(stack, overrides, opts);
+    return parseConfig({ values, secretKeys, stack });
+}
+
+class Recorder implements pulumi.runtime.Mocks {
+    readonly resources: CapturedResource[] = [];
+    constructor(private readonly stack: string) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        const secretPaths: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Props;
+        const state = { ...inputs, ...computedOutputs(args.type, args.name, inputs) };
+        this.resources.push({
+            type: args.type,
+            name: args.name,
+            urn: `urn:pulumi:${this.stack}::${PROJECT}::${args.type}::${args.name}`,
+            props: state,
+            secretPaths,
+            custom: args.custom ?? true,
+        });
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        return args.inputs;
+    }
+}
+
+/** Deterministic stand-ins for provider-computed outputs. */
+function computedOutputs(type: string, name: string, inputs: Props): Props {
+    const digest = (salt: string) => createHash("sha256").update(`${name}/${salt}`).digest();
+    switch (type) {
+        case "random:index/randomId:RandomId": {
+            const bytes = digest("id").subarray(0, inputs.byteLength ?? 8);
+            return { hex: bytes.toString("hex"), dec: BigInt(`0x${bytes.toString("hex")}`).toString(10), b64Std: bytes.toString("base64") };
+        }
+        case "random:index/randomBytes:RandomBytes": {
+            const bytes = Buffer.concat([digest("a"), digest("b")]).subarray(0, inputs.length);
+            return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+        }
+        case "random:index/randomPassword:RandomPassword":
+            return { result: digest("password").toString("hex").slice(0, inputs.length) };
+        case "docker:index/image:Image": {
+            const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
+            return { repoDigest: `${repo}@sha256:${digest("image").toString("hex")}` };
+        }
+        default:
+            return {};
+    }
+}
+
+function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unknown {
+    if (Array.isArray(value)) {
+        return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secretPaths));
+    }
+    if (isPlainObject(value)) {
+        if (value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+            secretPaths.push(at);
+            return unwrapSecrets(value.value, at, []);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]));
+    }
+    return value;
+}
+
+let runs = 0;
+
+/** Runs the platform for `stack` (+ overrides) under mocks and returns what it registered. */
+export async function captureStack(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}): Promise<CapturedStack> {
+    const config = stackConfig(stack, overrides, opts);
+    return captureConfig(config);
+}
+
+export async function captureConfig(config: PlatformConfig): Promise<CapturedStack> {
+    const stackName = `${config.stack}-${++runs}`;
+    const recorder = new Recorder(stackName);
+    await pulumi.runtime.setMocks(recorder, PROJECT, stackName, false);
+    const protectedNames = new Set<string>();
+    const outputs = platform(config, {
+        transformations: [
+            (args) => {
+                if (args.opts.protect) {
+                    protectedNames.add(args.name);
+                }
+                return undefined;
+            },
+        ],
+    });
+    const resolved: Record<string, unknown> = {};
+    const secretOutputs = new Set<string>();
+    for (const [key, value] of Object.entries(outputs)) {
+        if (pulumi.Output.isInstance(value)) {
+            resolved[key] = await promiseOf(value);
+            if (await pulumi.isSecret(value)) {
+                secretOutputs.add(key);
+            }
+        } else {
+            resolved[key] = value;
+        }
+    }
+    await settle(recorder);
+    for (const r of recorder.resources) {
+        r.protect = protectedNames.has(r.name);
+    }
+    return { config, resources: recorder.resources, outputs: resolved, secretOutputs };
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Waits until no further resource registrations arrive. */
+async function settle(recorder: Recorder) {
+    let last = -1;
+    let stable = 0;
+    while (stable < 3) {
+        await new Promise((r) => setTimeout(r, 10));
+        stable = recorder.resources.length === last ? stable + 1 : 0;
+        last = recorder.resources.length;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Queries over a captured stack
+
+const KIND_TYPES: Record<string, string> = {
+    Namespace: "kubernetes:core/v1:Namespace",
+    ServiceAccount: "kubernetes:core/v1:ServiceAccount",
+    ConfigMap: "kubernetes:core/v1:ConfigMap",
+    Secret: "kubernetes:core/v1:Secret",
+    Service: "kubernetes:core/v1:Service",
+    Deployment: "kubernetes:apps/v1:Deployment",
+    StatefulSet: "kubernetes:apps/v1:StatefulSet",
+    NetworkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    Ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
+    HorizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    Certificate: "kubernetes:cert-manager.io/v1:Certificate",
+    RandomId: "random:index/randomId:RandomId",
+    RandomBytes: "random:index/randomBytes:RandomBytes",
+    RandomPassword: "random:index/randomPassword:RandomPassword",
+    Image: "docker:index/image:Image",
+};
+
+export function typeOf(kind: string): string {
+    const t = KIND_TYPES[kind];
+    if (!t) {
+        throw new Error(`unknown kind ${kind}`);
+    }
+    return t;
+}
+
+export function ofKind(stack: CapturedStack, kind: string): CapturedResource[] {
+    return stack.resources.filter((r) => r.type === typeOf(kind));
+}
+
+/** The one resource of `kind` with metadata.name `name` (and namespace, when given). */
+export function find(stack: CapturedStack, kind: string, name: string, namespace?: string): CapturedResource {
+    const found = ofKind(stack, kind).filter(
+        (r) => r.props.metadata?.name === name && (namespace === undefined || r.props.metadata?.namespace === namespace),
+    );
+    if (found.length !== 1) {
+        throw new Error(`expected one ${kind} ${namespace ?? "*"}/${name}, found ${found.length}`);
+    }
+    return found[0];
+}
+
+export const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
+
+export function workloads(stack: CapturedStack): CapturedResource[] {
+    return WORKLOAD_KINDS.flatMap((k) => ofKind(stack, k));
+}
+
+export function podSpec(workload: CapturedResource): Props {
+    return workload.props.spec.template.spec;
+}
+
+export function containerOf(workload: CapturedResource, name: string): Props {
+    const c = podSpec(workload).containers.find((x: Props) => x.name === name);
+    if (!c) {
+        throw new Error(`no container ${name} in ${workload.props.metadata.name}`);
+    }
+    return c;
+}
+
+export function envValue(container: Props, name: string): unknown {
+    return container.env?.find((e: Props) => e.name === name)?.value;
+}
+
+/** `kind namespace/name` for assertion messages. */
+export function label(r: CapturedResource): string {
+    return `${r.type.split(":").pop()} ${r.props.metadata?.namespace ?? "-"}/${r.props.metadata?.name ?? r.name}`;
+}
