@@ -285,3 +285,8 @@ export function envValue(container: Props, name: string): unknown {
 export function label(r: CapturedResource): string {
     return `${r.type.split(":").pop()} ${r.props.metadata?.namespace ?? "-"}/${r.props.metadata?.name ?? r.name}`;
 }
+
+/** Whether the input at dotted `path` travelled as a secret (itself or an enclosing object). */
+export function isSecretAt(r: CapturedResource, path: string): boolean {
+    return r.secretPaths.some((p) => p === "" || path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+}

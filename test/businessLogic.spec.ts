@@ -1,0 +1,73 @@
+import * as assert from "assert";
+import { CapturedStack, captureStack, containerOf, find, isSecretAt, ofKind } from "./harness";
+
+describe("BusinessLogic", () => {
+    let dev: CapturedStack;
+    let prod: CapturedStack;
+    before(async () => {
+        dev = await captureStack("dev");
+        prod = await captureStack("prod");
+    });
+
+    it("runs 2 replicas in dev and 3 in prod, leaving the count to the HPA afterwards", () => {
+        assert.strictEqual(find(dev, "Deployment", "business-logic").props.spec.replicas, 2);
+        assert.strictEqual(find(prod, "Deployment", "business-logic").props.spec.replicas, 3);
+    });
+
+    it("scales 2-20 replicas on CPU 70% and memory 80%", () => {
+        const hpa = find(prod, "HorizontalPodAutoscaler", "business-logic-hpa").props.spec;
+        assert.deepStrictEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "business-logic" });
+        assert.strictEqual(hpa.minReplicas, 2);
+        assert.strictEqual(hpa.maxReplicas, 20);
+        assert.deepStrictEqual(
+            hpa.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]),
+            [
+                ["cpu", 70],
+                ["memory", 80],
+            ],
+        );
+    });
+
+    it("checks /health on 8080 for liveness and readiness", () => {
+        const c = containerOf(find(dev, "Deployment", "business-logic"), "business-logic");
+        assert.strictEqual(c.livenessProbe.httpGet.path, "/health");
+        assert.strictEqual(c.readinessProbe.httpGet.path, "/health");
+        assert.strictEqual(find(dev, "Service", "business-logic").props.spec.ports[0].port, 8080);
+    });
+
+    it("runs PostgreSQL on a PVC with a generated password kept in a Secret", () => {
+        const pg = find(prod, "StatefulSet", "postgres");
+        assert.strictEqual(pg.props.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "10Gi");
+        assert.strictEqual(pg.protect, true);
+        const [password] = ofKind(prod, "RandomPassword");
+        assert.strictEqual(password.props.length, 32);
+        const secret = find(prod, "Secret", "postgres-credentials");
+        assert.ok(isSecretAt(secret, "stringData.POSTGRES_PASSWORD"));
+        assert.ok(isSecretAt(secret, "stringData.DATABASE_URL"));
+        assert.strictEqual(
+            secret.props.stringData.DATABASE_URL,
+            `postgres://app:${password.props.result}@postgres.my-agent.svc.cluster.local:5432/app`,
+        );
+        const c = containerOf(find(prod, "Deployment", "business-logic"), "business-logic");
+        assert.deepStrictEqual(c.env, [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-credentials", key: "DATABASE_URL" } } }]);
+    });
+
+    it("uses an external database URL from secret config instead of running PostgreSQL", async () => {
+        const ext = await captureStack(
+            "prod",
+            { businessLogic: { database: { mode: "external" } } },
+            { secrets: { ...(await import("./harness")).PROD_SECRETS, businessLogicDatabaseUrl: "postgres://u:p@db.internal:5432/app" } },
+        );
+        assert.throws(() => find(ext, "StatefulSet", "postgres"), /found 0/);
+        const secret = find(ext, "Secret", "business-logic-database");
+        assert.ok(isSecretAt(secret, "stringData.DATABASE_URL"));
+    });
+
+    it("admits only the agent runtime and reaches only its database", () => {
+        const np = find(dev, "NetworkPolicy", "business-logic").props.spec;
+        assert.strictEqual(np.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "m2m-agent-runtime");
+        assert.deepStrictEqual(np.egress[0].to[0].podSelector.matchLabels, find(dev, "StatefulSet", "postgres").props.spec.selector.matchLabels);
+        const pg = find(dev, "NetworkPolicy", "postgres").props.spec;
+        assert.deepStrictEqual(pg.ingress[0].from[0].podSelector.matchLabels, find(dev, "Deployment", "business-logic").props.spec.selector.matchLabels);
+    });
+});
