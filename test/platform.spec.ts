@@ -1,0 +1,156 @@
+import * as assert from "assert";
+import { CapturedStack, PROD_SECRETS, captureStack, label, ofKind, podSpec, workloads } from "./harness";
+
+/** Invariants that hold for every tier, in both stacks. */
+describe("platform", () => {
+    const stacks: Record<string, CapturedStack> = {};
+    before(async () => {
+        stacks.dev = await captureStack("dev");
+        stacks.prod = await captureStack("prod");
+    });
+
+    for (const name of ["dev", "prod"]) {
+        describe(`the ${name} stack`, () => {
+            const s = () => stacks[name];
+
+            it("gives every container CPU and memory requests and limits", () => {
+                for (const w of workloads(s())) {
+                    for (const c of podSpec(w).containers) {
+                        for (const kind of ["requests", "limits"]) {
+                            assert.ok(c.resources?.[kind]?.cpu && c.resources?.[kind]?.memory, `${label(w)} ${c.name} ${kind}`);
+                        }
+                    }
+                }
+            });
+
+            it("gives every container liveness and readiness probes", () => {
+                for (const w of workloads(s())) {
+                    for (const c of podSpec(w).containers) {
+                        assert.ok(c.livenessProbe && c.readinessProbe, `${label(w)} ${c.name}`);
+                    }
+                }
+            });
+
+            it("selects pods by labels the pod template carries", () => {
+                for (const w of workloads(s())) {
+                    const selector = w.props.spec.selector.matchLabels;
+                    const labels = w.props.spec.template.metadata.labels;
+                    for (const [k, v] of Object.entries(selector)) {
+                        assert.strictEqual(labels[k], v, `${label(w)} selector ${k}`);
+                    }
+                }
+            });
+
+            it("points every Service, PDB and HPA at an existing workload", () => {
+                const templates = workloads(s()).map((w) => ({ ns: w.props.metadata.namespace, labels: w.props.spec.template.metadata.labels, w }));
+                const matches = (ns: string, sel: Record<string, string>) =>
+                    templates.some((t) => t.ns === ns && Object.entries(sel).every(([k, v]) => t.labels[k] === v));
+                for (const svc of ofKind(s(), "Service")) {
+                    assert.ok(matches(svc.props.metadata.namespace, svc.props.spec.selector), label(svc));
+                }
+                for (const pdb of ofKind(s(), "PodDisruptionBudget")) {
+                    assert.ok(matches(pdb.props.metadata.namespace, pdb.props.spec.selector.matchLabels), label(pdb));
+                }
+                for (const hpa of ofKind(s(), "HorizontalPodAutoscaler")) {
+                    const ref = hpa.props.spec.scaleTargetRef;
+                    assert.ok(
+                        templates.some((t) => t.ns === hpa.props.metadata.namespace && t.w.props.metadata.name === ref.name && t.w.type.endsWith(`:${ref.kind}`)),
+                        label(hpa),
+                    );
+                }
+            });
+
+            it("labels every Kubernetes object with the recommended labels", () => {
+                for (const r of s().resources.filter((x) => x.type.startsWith("kubernetes:"))) {
+                    const labels = r.props.metadata.labels ?? {};
+                    for (const key of ["name", "instance", "component", "part-of", "managed-by"]) {
+                        assert.ok(labels[`app.kubernetes.io/${key}`], `${label(r)} lacks app.kubernetes.io/${key}`);
+                    }
+                    assert.strictEqual(labels["app.kubernetes.io/part-of"], "m2m-platform");
+                }
+            });
+
+            it("runs every pod non-root, read-only, without privilege escalation or capabilities, and without a service account token", () => {
+                for (const w of workloads(s())) {
+                    const pod = podSpec(w);
+                    assert.strictEqual(pod.securityContext.runAsNonRoot, true, label(w));
+                    assert.strictEqual(pod.automountServiceAccountToken, false, label(w));
+                    assert.notStrictEqual(pod.serviceAccountName ?? "default", "default", label(w));
+                    assert.ok(!pod.hostNetwork && !pod.hostPID && !(pod.volumes ?? []).some((v: any) => v.hostPath), label(w));
+                    for (const c of pod.containers) {
+                        assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] }, `${label(w)} ${c.name}`);
+                        assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true);
+                        assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
+                    }
+                }
+            });
+
+            it("puts nothing in the default namespace", () => {
+                for (const r of s().resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.endsWith(":Namespace"))) {
+                    assert.ok(r.props.metadata.namespace && r.props.metadata.namespace !== "default", label(r));
+                }
+            });
+
+            it("gives every namespace with workloads a default-deny policy and policies selecting its pods", () => {
+                const policies = ofKind(s(), "NetworkPolicy");
+                for (const w of workloads(s())) {
+                    const ns = w.props.metadata.namespace;
+                    const inNs = policies.filter((p) => p.props.metadata.namespace === ns);
+                    assert.ok(
+                        inNs.some((p) => p.props.metadata.name === "default-deny" && p.props.spec.policyTypes.length === 2),
+                        `${ns} default deny`,
+                    );
+                    const labels = w.props.spec.template.metadata.labels;
+                    const allows = inNs.filter(
+                        (p) =>
+                            p.props.metadata.name !== "default-deny" &&
+                            p.props.spec.ingress?.length &&
+                            Object.entries(p.props.spec.podSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+                    );
+                    assert.ok(allows.length > 0, `${label(w)} has an allow policy`);
+                }
+            });
+
+            it("parents every resource to a tier component", () => {
+                const tiers = s().resources.filter((r) => !r.custom).map((r) => r.type);
+                for (const t of ["TigerBeetleCluster", "Connector", "AgentRuntime", "BusinessLogic", "AgentState", "Agency"]) {
+                    assert.ok(tiers.includes(`m2m:platform:${t}`), t);
+                }
+            });
+        });
+    }
+
+    it("keeps secret config out of every ConfigMap and every plain output", () => {
+        const prod = stacks.prod;
+        const secrets = Object.values(PROD_SECRETS);
+        for (const cm of ofKind(prod, "ConfigMap")) {
+            const text = JSON.stringify(cm.props);
+            assert.ok(!secrets.some((v) => text.includes(v)), label(cm));
+        }
+        for (const [key, value] of Object.entries(prod.outputs)) {
+            if (!prod.secretOutputs.has(key)) {
+                assert.ok(!secrets.some((v) => JSON.stringify(value).includes(v)), key);
+            }
+        }
+    });
+
+    it("protects the stateful workloads in prod only", () => {
+        const prot = (s: CapturedStack) => s.resources.filter((r) => r.protect).map((r) => r.name).sort();
+        assert.deepStrictEqual(prot(stacks.dev), []);
+        assert.deepStrictEqual(prot(stacks.prod), [
+            "agentstate-statefulset",
+            "business-logic-postgres",
+            "tigerbeetle-cluster-id",
+            "tigerbeetle-identity",
+            "tigerbeetle-statefulset",
+        ]);
+    });
+
+    it("differs between dev and prod as the checklist requires", () => {
+        const count = (s: CapturedStack, kind: string) => ofKind(s, kind).length;
+        assert.strictEqual(count(stacks.dev, "Ingress"), 0);
+        assert.strictEqual(count(stacks.prod, "Ingress"), 3);
+        assert.ok(ofKind(stacks.prod, "Ingress").every((i) => i.props.spec.tls?.length === 1));
+        assert.ok(count(stacks.prod, "PodDisruptionBudget") > count(stacks.dev, "PodDisruptionBudget"));
+    });
+});
