@@ -1,0 +1,57 @@
+import * as k8s from "@pulumi/kubernetes";
+import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import { CHECKLIST, ResourceRef, configOf, isTigerBeetle, message, refOf, str, workloadOf } from "../lib";
+
+interface Config {
+    allowZero: boolean;
+    identityConfigMap: string;
+}
+
+const MAX = (1n << 128n) - 1n;
+const FIX = 'set tigerbeetle.clusterId to "generate" (a random 128-bit ID created once) or a fixed non-zero decimal; an existing cluster keeps its ID';
+
+function check(ref: ResourceRef, where: string, value: string | undefined, allowZero: boolean, report: (m: string) => void) {
+    const item = CHECKLIST.tigerbeetle;
+    if (value === undefined) {
+        report(message(ref, `${where} is not set`, item, FIX));
+    } else if (!/^[0-9]+$/.test(value) || BigInt(value) > MAX) {
+        report(message(ref, `${where} is ${JSON.stringify(value)}, not a 128-bit unsigned decimal`, item, FIX));
+    } else if (BigInt(value) === 0n && !allowZero) {
+        report(message(ref, `${where} is 0, which upstream reserves for testing`, item, FIX));
+    }
+}
+
+/** Upstream TigerBeetle: cluster IDs are 128-bit, 0 is reserved for testing, and the ID is immutable. */
+export const tigerbeetleClusterIdNonzero: ResourceValidationPolicy = {
+    name: "tigerbeetle-cluster-id-nonzero",
+    description: "The TigerBeetle cluster ID (identity ConfigMap and CLUSTER_ID env) is a 128-bit decimal and not 0 in prod.",
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            allowZero: { type: "boolean", default: false, description: "Allow cluster ID 0 (reserved for testing; dev only)." },
+            identityConfigMap: { type: "string", default: "tigerbeetle-cluster", description: "The ConfigMap recording the cluster's identity (data.clusterId)." },
+        },
+    },
+    validateResource: [
+        validateResourceOfType(k8s.core.v1.ConfigMap, (props, args, report) => {
+            const cfg = configOf<Config>(args, tigerbeetleClusterIdNonzero.configSchema!);
+            if (props.metadata?.name !== cfg.identityConfigMap) {
+                return args.notApplicable(`applies only to the ${cfg.identityConfigMap} ConfigMap`);
+            }
+            check(refOf(args.type, props, args.name), "data.clusterId", str(props.data?.clusterId), cfg.allowZero, report);
+        }),
+        validateResourceOfType(k8s.apps.v1.StatefulSet, (props, args, report) => {
+            const w = workloadOf(args.type, props, args.urn, args.name);
+            if (!w || !isTigerBeetle(w)) {
+                return args.notApplicable("applies only to the TigerBeetle StatefulSet");
+            }
+            const cfg = configOf<Config>(args, tigerbeetleClusterIdNonzero.configSchema!);
+            for (const c of w.containers.filter((c) => !c.init)) {
+                const env = ((c.container.env ?? []) as any[]).find((e) => e?.name === "CLUSTER_ID");
+                if (env && env.valueFrom === undefined) {
+                    check(w.ref, `container ${c.name} env CLUSTER_ID`, str(env.value), cfg.allowZero, report);
+                }
+            }
+        }),
+    ],
+};
