@@ -1,9 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AgentRuntimeConfig, RegistryConfig } from "../config";
-import { ContainerImage } from "./image";
+import { tierBase } from "./tier";
 import {
-    Identity,
     IngressSettings,
     clusterService,
     configChecksum,
@@ -11,14 +10,11 @@ import {
     hardenedContainer,
     hardenedPodSpec,
     httpProbes,
-    imageTag,
     inNamespace,
-    namespaceFoundation,
     networkPolicy,
     podMetadata,
     publicIngress,
     publicScheme,
-    recommendedLabels,
     selectorLabels,
     tcpPorts,
 } from "./kube";
@@ -47,16 +43,13 @@ export class AgentRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: AgentRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:AgentRuntime", name, {}, opts);
-        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
-        const id: Identity = {
-            name: "m2m-agent-runtime",
-            instance: name,
+        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+            namespace: args.namespace,
+            image: args.image,
+            registry: args.registry,
+            appName: "m2m-agent-runtime",
             component: "agent-runtime",
-            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
-        };
-        const labels = recommendedLabels(id);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
-        const ns = foundation.name;
+        });
 
         const config = new k8s.core.v1.ConfigMap(
             `${name}-config`,

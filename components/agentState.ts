@@ -2,9 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AgentStateConfig, RegistryConfig } from "../config";
-import { ContainerImage } from "./image";
+import { tierBase } from "./tier";
 import {
-    Identity,
     IngressSettings,
     RETAIN_CLAIMS,
     clusterService,
@@ -13,14 +12,11 @@ import {
     hardenedContainer,
     hardenedPodSpec,
     httpProbe,
-    imageTag,
     inNamespace,
-    namespaceFoundation,
     networkPolicy,
     podMetadata,
     publicIngress,
     publicScheme,
-    recommendedLabels,
     scrapeAnnotations,
     selectorLabels,
     tcpPorts,
@@ -58,16 +54,13 @@ export class AgentState extends pulumi.ComponentResource {
 
     constructor(name: string, args: AgentStateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:AgentState", name, {}, opts);
-        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
-        const id: Identity = {
-            name: "agentstate",
-            instance: name,
+        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+            namespace: args.namespace,
+            image: args.image,
+            registry: args.registry,
+            appName: "agentstate",
             component: "state-store",
-            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
-        };
-        const labels = recommendedLabels(id);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
-        const ns = foundation.name;
+        });
 
         // One RandomBytes per key id: 32 bytes, base64, the figure the seed's `openssl rand -base64 32` gives.
         const key = (keyId: string) =>

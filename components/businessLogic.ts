@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { BusinessLogicConfig, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
+import { tierBase } from "./tier";
 import {
     Identity,
     RETAIN_CLAIMS,
@@ -13,9 +14,7 @@ import {
     hardenedContainer,
     hardenedPodSpec,
     httpProbes,
-    imageTag,
     inNamespace,
-    namespaceFoundation,
     networkPolicy,
     podMetadata,
     podsLabelled,
@@ -49,16 +48,13 @@ export class BusinessLogic extends pulumi.ComponentResource {
 
     constructor(name: string, args: BusinessLogicArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:BusinessLogic", name, {}, opts);
-        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
-        const id: Identity = {
-            name: "business-logic",
-            instance: name,
+        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+            namespace: args.namespace,
+            image: args.image,
+            registry: args.registry,
+            appName: "business-logic",
             component: "business-logic",
-            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
-        };
-        const labels = recommendedLabels(id);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
-        const ns = foundation.name;
+        });
 
         const database = this.database(name, args, ns);
 

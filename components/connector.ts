@@ -3,9 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as yaml from "js-yaml";
 import { ConnectorConfig, RegistryConfig } from "../config";
-import { ContainerImage } from "./image";
+import { tierBase } from "./tier";
 import {
-    Identity,
     IngressSettings,
     clusterService,
     configChecksum,
@@ -14,15 +13,12 @@ import {
     hardenedContainer,
     hardenedPodSpec,
     httpProbes,
-    imageTag,
     inNamespace,
-    namespaceFoundation,
     networkPolicy,
     podMetadata,
     publicIngress,
     publicInternet,
     publicScheme,
-    recommendedLabels,
     scrapeAnnotations,
     selectorLabels,
     tcpPorts,
@@ -97,16 +93,13 @@ export class Connector extends pulumi.ComponentResource {
 
     constructor(name: string, args: ConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:Connector", name, {}, opts);
-        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
-        const id: Identity = {
-            name: "m2m-connector",
-            instance: name,
+        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+            namespace: args.namespace,
+            image: args.image,
+            registry: args.registry,
+            appName: "m2m-connector",
             component: "connector",
-            version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
-        };
-        const labels = recommendedLabels(id);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id });
-        const ns = foundation.name;
+        });
 
         const replicaList = pulumi.output(args.tigerbeetle.addresses);
         const clusterId = pulumi.output(args.tigerbeetle.clusterId);

@@ -2,22 +2,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterIdSpec, ImageSpec, RegistryConfig } from "../config";
-import { ContainerImage } from "./image";
+import { tierBase } from "./tier";
 import {
-    Identity,
     RETAIN_CLAIMS,
     ResourceFigures,
     clusterService,
     disruptionBudget,
     hardenedContainer,
     hardenedPodSpec,
-    imageTag,
     inNamespace,
-    namespaceFoundation,
     networkPolicy,
     podMetadata,
     podsLabelled,
-    recommendedLabels,
     selectorLabels,
     serviceHost,
     tcpPorts,
@@ -67,14 +63,16 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
         if (args.replicas % 2 === 0 || args.replicas < 1) {
             throw new Error(`TigerBeetleCluster ${name}: replicas must be odd, got ${args.replicas}`);
         }
-        const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent: this });
-        const id: Identity = { name: "tigerbeetle", instance: name, component: "ledger", version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined };
-        const labels = recommendedLabels(id);
-
         // io_uring is blocked by the container runtime's default seccomp profile, so this
-        // namespace alone admits `Unconfined` pods (see README, "TigerBeetle and seccomp").
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id, podSecurity: "privileged" });
-        const ns = foundation.name;
+        // namespace alone admits `Unconfined` pods (see README, "TigerBeetle").
+        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+            namespace: args.namespace,
+            image: args.image,
+            registry: args.registry,
+            appName: "tigerbeetle",
+            component: "ledger",
+            podSecurity: "privileged",
+        });
 
         this.clusterId = this.resolveClusterId(name, args);
 

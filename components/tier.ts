@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ImageSpec, RegistryConfig } from "../config";
+import { ContainerImage } from "./image";
+import { FoundationArgs, Identity, NamespaceFoundation, imageTag, namespaceFoundation, recommendedLabels } from "./kube";
+
+export interface TierBaseArgs {
+    namespace: string;
+    image: ImageSpec;
+    registry?: RegistryConfig;
+    /** `app.kubernetes.io/name` and `component` of the tier's workload. */
+    appName: string;
+    component: string;
+    podSecurity?: FoundationArgs["podSecurity"];
+}
+
+export interface TierBase {
+    image: ContainerImage;
+    id: Identity;
+    labels: Record<string, string>;
+    foundation: NamespaceFoundation;
+    /** The namespace name, resolving once the namespace exists. */
+    ns: pulumi.Output<string>;
+}
+
+/** What every tier starts with: its image, its identity and labels, and its namespace foundation. */
+export function tierBase(parent: pulumi.ComponentResource, name: string, args: TierBaseArgs): TierBase {
+    const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent });
+    const id: Identity = {
+        name: args.appName,
+        instance: name,
+        component: args.component,
+        version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
+    };
+    const foundation = namespaceFoundation(parent, name, { namespace: args.namespace, id, podSecurity: args.podSecurity });
+    return { image, id, labels: recommendedLabels(id), foundation, ns: foundation.name };
+}
