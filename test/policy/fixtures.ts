@@ -1,0 +1,413 @@
+// Hand-built Kubernetes resources, shaped like the program's, for the policy specs: a
+// compliant miniature platform and helpers to break one thing at a time.
+import * as assert from "assert";
+import { Resource, Violation, show } from "./run";
+
+export type Props = Record<string, any>;
+
+export const T = {
+    namespace: "kubernetes:core/v1:Namespace",
+    serviceAccount: "kubernetes:core/v1:ServiceAccount",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    secret: "kubernetes:core/v1:Secret",
+    service: "kubernetes:core/v1:Service",
+    pod: "kubernetes:core/v1:Pod",
+    deployment: "kubernetes:apps/v1:Deployment",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
+    job: "kubernetes:batch/v1:Job",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+    hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+    serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+};
+
+export const DIGEST = `@sha256:${"ab".repeat(32)}`;
+export const CLUSTER_ID = "164575854941409364431419478367385614379";
+
+export function clone<T>(x: T): T {
+    return JSON.parse(JSON.stringify(x));
+}
+
+let counter = 0;
+function res(type: string, props: Props, name?: string): Resource {
+    return { type, name: name ?? `${props.metadata?.name ?? "r"}-${++counter}`, props };
+}
+
+export function labels(name: string, instance = name): Record<string, string> {
+    return { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": instance };
+}
+
+export interface ContainerOpts {
+    image?: string;
+    ports?: Props[];
+    env?: Props[];
+    resources?: Props;
+    probes?: boolean;
+    volumeMounts?: Props[];
+}
+
+/** A container as the program's hardenedContainer builds it. */
+export function container(name: string, opts: ContainerOpts = {}): Props {
+    return {
+        name,
+        image: opts.image ?? `registry.example.com/${name}${DIGEST}`,
+        imagePullPolicy: "IfNotPresent",
+        ports: opts.ports ?? [{ name: "http", containerPort: 8080 }],
+        env: opts.env ?? [],
+        resources: opts.resources ?? { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        securityContext: {
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] },
+        },
+        volumeMounts: [...(opts.volumeMounts ?? []), { name: "tmp", mountPath: "/tmp" }],
+        ...(opts.probes === false
+            ? {}
+            : {
+                  livenessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 15 },
+                  readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10 },
+              }),
+    };
+}
+
+/** A pod spec as the program's hardenedPodSpec builds it. */
+export function podSpec(serviceAccountName: string, containers: Props[], extra: Props = {}): Props {
+    return {
+        serviceAccountName,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+        containers,
+        ...extra,
+        volumes: [...(extra.volumes ?? []), { name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+    };
+}
+
+export interface WorkloadOpts {
+    replicas?: number;
+    containers?: Props[];
+    annotations?: Record<string, string>;
+    spec?: Props;
+    pod?: Props;
+    volumeClaimTemplates?: Props[];
+    serviceName?: string;
+}
+
+function workload(type: string, name: string, namespace: string, app: string, o: WorkloadOpts): Resource {
+    return res(type, {
+        metadata: { name, namespace, labels: labels(app) },
+        spec: {
+            replicas: o.replicas ?? 1,
+            selector: { matchLabels: labels(app) },
+            ...(o.serviceName ? { serviceName: o.serviceName } : {}),
+            template: {
+                metadata: { labels: { ...labels(app), "app.kubernetes.io/part-of": "m2m-platform" }, annotations: o.annotations },
+                spec: podSpec(app, o.containers ?? [container(name)], o.pod),
+            },
+            ...(o.volumeClaimTemplates ? { volumeClaimTemplates: o.volumeClaimTemplates } : {}),
+            ...o.spec,
+        },
+    });
+}
+
+export function deployment(name: string, namespace: string, o: WorkloadOpts & { app?: string } = {}): Resource {
+    return workload(T.deployment, name, namespace, o.app ?? name, o);
+}
+
+export function statefulSet(name: string, namespace: string, o: WorkloadOpts & { app?: string } = {}): Resource {
+    return workload(T.statefulSet, name, namespace, o.app ?? name, { serviceName: name, ...o });
+}
+
+export function claim(name: string, size = "10Gi"): Props {
+    return { metadata: { name }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } };
+}
+
+export function tigerbeetleAddresses(replicas: number, namespace = "tigerbeetle"): string[] {
+    return Array.from({ length: replicas }, (_, i) => `tigerbeetle-${i}.tigerbeetle-headless.${namespace}.svc.cluster.local:3000`);
+}
+
+/** The TigerBeetle StatefulSet as the program registers it. */
+export function tigerbeetle(replicas = 3, clusterId = CLUSTER_ID): Resource {
+    const sts = statefulSet("tigerbeetle", "tigerbeetle", {
+        replicas,
+        serviceName: "tigerbeetle-headless",
+        containers: [
+            container("tigerbeetle", {
+                image: "ghcr.io/tigerbeetle/tigerbeetle:0.16.68",
+                ports: [{ name: "tigerbeetle", containerPort: 3000 }],
+                env: [
+                    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                    { name: "CLUSTER_ID", value: clusterId },
+                    { name: "REPLICA_COUNT", value: String(replicas) },
+                ],
+                resources: { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } },
+                volumeMounts: [
+                    { name: "data", mountPath: "/data" },
+                    { name: "scripts", mountPath: "/scripts", readOnly: true },
+                ],
+            }),
+        ],
+        pod: { securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "Unconfined" } }, volumes: [{ name: "scripts", configMap: { name: "tigerbeetle-scripts" } }] },
+        volumeClaimTemplates: [claim("data")],
+        spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" } },
+    });
+    return sts;
+}
+
+export function namespace(name: string, enforce = "restricted"): Resource {
+    return res(T.namespace, { metadata: { name, labels: { "pod-security.kubernetes.io/enforce": enforce } } });
+}
+
+export function serviceAccount(name: string, ns: string): Resource {
+    return res(T.serviceAccount, { metadata: { name, namespace: ns }, automountServiceAccountToken: false });
+}
+
+export function configMap(name: string, ns: string, data: Record<string, string>): Resource {
+    return res(T.configMap, { metadata: { name, namespace: ns }, data });
+}
+
+export function secret(name: string, ns: string, stringData: Record<string, unknown>): Resource {
+    return res(T.secret, { metadata: { name, namespace: ns }, type: "Opaque", stringData });
+}
+
+export function service(name: string, ns: string, app: string, ports: { name: string; port: number }[], extra: Props = {}): Resource {
+    return res(T.service, {
+        metadata: { name, namespace: ns, labels: labels(app) },
+        spec: { type: "ClusterIP", selector: labels(app), ports: ports.map((p) => ({ ...p, targetPort: p.port, protocol: "TCP" })), ...extra },
+    });
+}
+
+export function networkPolicy(name: string, ns: string, podSelector: Props, policyTypes: string[], rules: { ingress?: Props[]; egress?: Props[] } = {}): Resource {
+    return res(T.networkPolicy, { metadata: { name, namespace: ns }, spec: { podSelector, policyTypes, ...rules } });
+}
+
+/** default-deny, allow-dns-egress and an ingress allow list for `app`, as namespaceFoundation + the tier add them. */
+export function networkBaseline(ns: string, app: string): Resource[] {
+    return [
+        networkPolicy("default-deny", ns, {}, ["Ingress", "Egress"]),
+        networkPolicy("allow-dns-egress", ns, {}, ["Egress"], { egress: [{ ports: [{ protocol: "UDP", port: 53 }] }] }),
+        networkPolicy(app, ns, { matchLabels: labels(app) }, ["Ingress", "Egress"], {
+            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "m2m-connector" } } }] }],
+        }),
+    ];
+}
+
+export function pdb(name: string, ns: string, app: string, budget: { minAvailable?: number | string; maxUnavailable?: number | string }): Resource {
+    return res(T.pdb, { metadata: { name, namespace: ns }, spec: { selector: { matchLabels: labels(app) }, ...budget } });
+}
+
+export function hpa(name: string, ns: string, target: { kind: string; name: string }, minReplicas: number, maxReplicas: number): Resource {
+    return res(T.hpa, {
+        metadata: { name, namespace: ns },
+        spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", ...target },
+            minReplicas,
+            maxReplicas,
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }],
+        },
+    });
+}
+
+export interface Route {
+    host: string;
+    path?: string;
+    service: string;
+    port: number;
+}
+
+export function ingress(name: string, ns: string, routes: Route[], tls = true): Resource {
+    const hosts = [...new Set(routes.map((r) => r.host))];
+    return res(T.ingress, {
+        metadata: { name, namespace: ns },
+        spec: {
+            ingressClassName: "nginx",
+            tls: tls ? [{ hosts, secretName: `${name}-tls` }] : undefined,
+            rules: hosts.map((host) => ({
+                host,
+                http: {
+                    paths: routes
+                        .filter((r) => r.host === host)
+                        .map((r) => ({ path: r.path ?? "/", pathType: "Prefix", backend: { service: { name: r.service, port: { number: r.port } } } })),
+                },
+            })),
+        },
+    });
+}
+
+/** The connector's two ConfigMaps listing `addresses`. */
+export function connectorConfigMaps(addresses: string[], clusterId = CLUSTER_ID): Resource[] {
+    const yaml = [
+        "nodeId: agent-connector",
+        "settlement:",
+        "  enableSettlement: true",
+        `  tigerBeetleClusterId: '${clusterId}'`,
+        "  tigerBeetleReplicas:",
+        ...addresses.map((a) => `    - ${a}`),
+        "",
+    ].join("\n");
+    return [
+        configMap("connector-config", "m2m-connector", { NODE_ID: "agent-connector", TIGERBEETLE_CLUSTER_ID: clusterId, TIGERBEETLE_REPLICAS: addresses.join(","), CONFIG_FILE: "/app/config.yaml" }),
+        configMap("connector-app-config", "m2m-connector", { "config.yaml": yaml }),
+    ];
+}
+
+/** A miniature of the prod platform that passes every policy of the pack. */
+export function compliantStack(): Resource[] {
+    const tb = tigerbeetle(3);
+    return [
+        // TigerBeetle
+        namespace("tigerbeetle", "privileged"),
+        serviceAccount("tigerbeetle", "tigerbeetle"),
+        configMap("tigerbeetle-cluster", "tigerbeetle", { clusterId: CLUSTER_ID, replicaCount: "3" }),
+        service("tigerbeetle-headless", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }], { clusterIP: "None", publishNotReadyAddresses: true }),
+        service("tigerbeetle", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }]),
+        tb,
+        pdb("tigerbeetle", "tigerbeetle", "tigerbeetle", { minAvailable: 2 }),
+        ...networkBaseline("tigerbeetle", "tigerbeetle"),
+        // Connector
+        namespace("m2m-connector"),
+        serviceAccount("m2m-connector", "m2m-connector"),
+        ...connectorConfigMaps(tigerbeetleAddresses(3)),
+        secret("connector-secrets", "m2m-connector", { EVM_PRIVATE_KEY: `0x${"cd".repeat(32)}` }),
+        deployment("connector", "m2m-connector", {
+            replicas: 2,
+            app: "m2m-connector",
+            annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" },
+            containers: [
+                container("connector", {
+                    ports: [
+                        { name: "btp", containerPort: 4000 },
+                        { name: "http-metrics", containerPort: 8080 },
+                        { name: "explorer", containerPort: 5173 },
+                    ],
+                    env: [{ name: "EVM_PRIVATE_KEY", valueFrom: { secretKeyRef: { name: "connector-secrets", key: "EVM_PRIVATE_KEY" } } }],
+                    resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "2Gi" } },
+                }),
+            ],
+        }),
+        service("connector", "m2m-connector", "m2m-connector", [{ name: "btp", port: 4000 }, { name: "http-metrics", port: 8080 }]),
+        service("connector-explorer", "m2m-connector", "m2m-connector", [{ name: "explorer", port: 5173 }]),
+        pdb("connector", "m2m-connector", "m2m-connector", { maxUnavailable: 1 }),
+        ...networkBaseline("m2m-connector", "m2m-connector"),
+        ingress("connector", "m2m-connector", [
+            { host: "btp.example.com", service: "connector", port: 4000 },
+            { host: "explorer.example.com", service: "connector-explorer", port: 5173 },
+        ]),
+        // Agent runtime
+        namespace("m2m-agent-runtime"),
+        serviceAccount("m2m-agent-runtime", "m2m-agent-runtime"),
+        configMap("agent-runtime-config", "m2m-agent-runtime", { PORT: "3100", BUSINESS_LOGIC_URL: "http://business-logic.my-agent.svc.cluster.local:8080" }),
+        deployment("agent-runtime", "m2m-agent-runtime", { replicas: 2, containers: [container("agent-runtime", { ports: [{ name: "http", containerPort: 3100 }] })] }),
+        service("agent-runtime", "m2m-agent-runtime", "agent-runtime", [{ name: "http", port: 3100 }]),
+        pdb("agent-runtime", "m2m-agent-runtime", "agent-runtime", { maxUnavailable: 1 }),
+        ...networkBaseline("m2m-agent-runtime", "agent-runtime"),
+        ingress("agent-runtime-spsp", "m2m-agent-runtime", [{ host: "pay.example.com", path: "/.well-known/pay", service: "agent-runtime", port: 3100 }]),
+        // Business logic
+        namespace("my-agent"),
+        serviceAccount("business-logic", "my-agent"),
+        deployment("business-logic", "my-agent", {
+            replicas: 3,
+            containers: [container("business-logic", { env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-credentials", key: "DATABASE_URL" } } }] })],
+        }),
+        service("business-logic", "my-agent", "business-logic", [{ name: "http", port: 8080 }]),
+        hpa("business-logic-hpa", "my-agent", { kind: "Deployment", name: "business-logic" }, 2, 20),
+        pdb("business-logic", "my-agent", "business-logic", { maxUnavailable: 1 }),
+        ...networkBaseline("my-agent", "business-logic"),
+        // AgentState
+        namespace("agentstate"),
+        serviceAccount("agentstate", "agentstate"),
+        configMap("agentstate-config", "agentstate", {
+            DATA_DIR: "/data",
+            DEV_MODE: "false",
+            CAP_KEY_ACTIVE_ID: "prod-2026-11",
+            CAP_KEY_NEXT_ID: "prod-2027-02",
+            TLS_CERT_FILE: "/tls/tls.crt",
+            TLS_KEY_FILE: "/tls/tls.key",
+        }),
+        secret("agentstate-cap-keys", "agentstate", { CAP_KEY_ACTIVE: Buffer.alloc(32, 7).toString("base64"), CAP_KEY_NEXT: Buffer.alloc(32, 9).toString("base64") }),
+        statefulSet("agentstate", "agentstate", {
+            annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9090", "prometheus.io/path": "/metrics" },
+            containers: [
+                container("agentstate", {
+                    image: "ghcr.io/agentstate/agentstate-server:v0.1.0-rc.1",
+                    ports: [
+                        { name: "api", containerPort: 8080 },
+                        { name: "metrics", containerPort: 9090 },
+                    ],
+                    env: ["CAP_KEY_ACTIVE", "CAP_KEY_NEXT"].map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: "agentstate-cap-keys", key: k } } })),
+                    volumeMounts: [
+                        { name: "data", mountPath: "/data" },
+                        { name: "tls", mountPath: "/tls", readOnly: true },
+                    ],
+                }),
+            ],
+            pod: { volumes: [{ name: "tls", secret: { secretName: "agentstate-tls" } }] },
+            volumeClaimTemplates: [claim("data")],
+        }),
+        service("agentstate", "agentstate", "agentstate", [{ name: "api", port: 8080 }, { name: "metrics", port: 9090 }]),
+        ...networkBaseline("agentstate", "agentstate"),
+        ingress("agentstate", "agentstate", [{ host: "state.example.com", service: "agentstate", port: 8080 }]),
+        // One agency tenant
+        namespace("client-a"),
+        serviceAccount("agency-agent", "client-a"),
+        statefulSet("agent", "client-a", {
+            app: "agency-agent",
+            serviceName: "agent-pods",
+            containers: ["agent", "health-monitor", "swarm", "elastic-swarm"].map((c) => container(c)),
+            volumeClaimTemplates: [claim("agent")],
+        }),
+        statefulSet("brain", "client-a", { app: "agency-brain", serviceName: "brain-pods" }),
+        hpa("agent-hpa", "client-a", { kind: "StatefulSet", name: "agent" }, 1, 5),
+        pdb("agent", "client-a", "agency-agent", { maxUnavailable: 1 }),
+        networkPolicy("default-deny", "client-a", {}, ["Ingress", "Egress"]),
+        networkPolicy("tenant-isolation", "client-a", {}, ["Ingress", "Egress"], { ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] }),
+    ];
+}
+
+/** Deep-copies `resources` and applies `edit` to each one `match` selects (at least one must match). */
+export function mutate(resources: Resource[], match: (r: Resource) => boolean, edit: (props: Props, r: Resource) => void): Resource[] {
+    let hits = 0;
+    const out = resources.map((r) => {
+        if (!match(r)) {
+            return r;
+        }
+        hits++;
+        const copy = { ...r, props: clone(r.props) };
+        edit(copy.props, copy);
+        return copy;
+    });
+    assert.ok(hits > 0, "mutate matched no resource");
+    return out;
+}
+
+/** Matches the resource of `type` named `name` (and in `ns`, when given). */
+export function named(type: string, name: string, ns?: string): (r: Resource) => boolean {
+    return (r) => r.type === type && r.props.metadata?.name === name && (ns === undefined || r.props.metadata?.namespace === ns);
+}
+
+/** The first container of a workload's pod template. */
+export function firstContainer(props: Props): Props {
+    return props.spec.template.spec.containers[0];
+}
+
+/**
+ * Asserts that exactly `expected.length` violations were reported and that each expected
+ * fragment list is matched, in some violation, by all its fragments.
+ */
+export function expectViolations(violations: Violation[], expected: string[][]): void {
+    assert.strictEqual(violations.length, expected.length, `expected ${expected.length} violation(s), got:\n${show(violations)}`);
+    for (const fragments of expected) {
+        assert.ok(
+            violations.some((v) => fragments.every((f) => v.message.includes(f))),
+            `no violation contains all of ${JSON.stringify(fragments)}:\n${show(violations)}`,
+        );
+    }
+    for (const v of violations) {
+        assert.match(v.message, /^(\S+ \S+|Stack): .+ \[(checklist|security) item S?\d+: [^\]]+\]\. Fix: .+/s, `message format: ${v.message}`);
+    }
+}
