@@ -482,8 +482,11 @@ export function parseQuantity(q: unknown): number | undefined {
     return m ? Number(m[1]) * SUFFIX[m[2] ?? ""] : undefined;
 }
 
-/** Resolves an int-or-percent (`2`, `"50%"`) against a total; percentages round up for minAvailable. */
-export function intOrPercent(value: unknown, total: number, roundUp: boolean): number | undefined {
+/**
+ * Resolves an int-or-percent (`2`, `"50%"`) against a total. Percentages round up, as the
+ * disruption controller does for both minAvailable and maxUnavailable.
+ */
+export function intOrPercent(value: unknown, total: number): number | undefined {
     const v = plain(value);
     if (typeof v === "number") {
         return v;
@@ -491,8 +494,7 @@ export function intOrPercent(value: unknown, total: number, roundUp: boolean): n
     if (typeof v === "string") {
         const pct = /^([0-9]+)%$/.exec(v.trim());
         if (pct) {
-            const exact = (Number(pct[1]) * total) / 100;
-            return roundUp ? Math.ceil(exact) : Math.floor(exact);
+            return Math.ceil((Number(pct[1]) * total) / 100);
         }
         if (/^[0-9]+$/.test(v.trim())) {
             return Number(v);

@@ -24,8 +24,8 @@ export const tigerbeetlePdbPreservesQuorum: StackValidationPolicy = {
             // Evictions honour every PDB that selects a pod: the strictest one decides.
             const guaranteed = Math.max(
                 ...covering.map((p) => {
-                    const minAvailable = intOrPercent(p.props.spec?.minAvailable, n, true);
-                    const maxUnavailable = intOrPercent(p.props.spec?.maxUnavailable, n, false);
+                    const minAvailable = intOrPercent(p.props.spec?.minAvailable, n);
+                    const maxUnavailable = intOrPercent(p.props.spec?.maxUnavailable, n);
                     return Math.max(minAvailable ?? 0, maxUnavailable !== undefined ? n - maxUnavailable : 0);
                 }),
             );

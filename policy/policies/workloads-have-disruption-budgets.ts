@@ -46,8 +46,8 @@ export const workloadsHaveDisruptionBudgets: StackValidationPolicy = {
             }
             const current = Math.max(w.replicas ?? 1, 1);
             for (const p of covering) {
-                const minAvailable = intOrPercent(p.props.spec?.minAvailable, current, true);
-                const maxUnavailable = intOrPercent(p.props.spec?.maxUnavailable, current, false);
+                const minAvailable = intOrPercent(p.props.spec?.minAvailable, current);
+                const maxUnavailable = intOrPercent(p.props.spec?.maxUnavailable, current);
                 if ((maxUnavailable !== undefined && maxUnavailable < 1) || (minAvailable !== undefined && minAvailable >= current)) {
                     report(message(p.ref, `allows no voluntary disruption of ${w.ref.kind} ${w.ref.name} at ${current} replicas, so node drains block`, item, "allow at least one pod to be evicted (maxUnavailable: 1, or minAvailable below the replica count)"), p.urn);
                 }

@@ -1,0 +1,30 @@
+import { T, compliantStack, expectViolations, mutate, named, statefulSet } from "./fixtures";
+import { policyNamed, runPolicy } from "./run";
+
+const policy = policyNamed("agency-tenants-have-hpa");
+const agentHpa = named(T.hpa, "agent-hpa");
+
+describe("agency-tenants-have-hpa", () => {
+    it("passes a tenant whose agent StatefulSet has an HPA", async () => {
+        expectViolations(await runPolicy(policy, compliantStack()), []);
+    });
+
+    it("reports a tenant without the HPA", async () => {
+        const v = await runPolicy(policy, compliantStack().filter((r) => !agentHpa(r)));
+        expectViolations(v, [["StatefulSet client-a/agent: tenant namespace client-a has no HorizontalPodAutoscaler for it", "[checklist item 7:"]]);
+    });
+
+    it("reports every tenant that lacks one", async () => {
+        const second = statefulSet("agent", "client-b", { app: "agency-agent" });
+        expectViolations(await runPolicy(policy, [...compliantStack(), second]), [["StatefulSet client-b/agent: tenant namespace client-b has no HorizontalPodAutoscaler"]]);
+    });
+
+    it("reports maxReplicas below minReplicas, and minReplicas below the configured floor", async () => {
+        const inverted = mutate(compliantStack(), agentHpa, (p) => {
+            p.spec.minReplicas = 3;
+            p.spec.maxReplicas = 2;
+        });
+        expectViolations(await runPolicy(policy, inverted), [["HorizontalPodAutoscaler client-a/agent-hpa: maxReplicas (2) is below minReplicas (3)"]]);
+        expectViolations(await runPolicy(policy, compliantStack(), { "agency-tenants-have-hpa": { minReplicas: 2 } }), [["minReplicas is 1, below 2"]]);
+    });
+});

@@ -1,0 +1,40 @@
+import { T, compliantStack, expectViolations, mutate, named } from "./fixtures";
+import { policyNamed, runPolicy } from "./run";
+
+const policy = policyNamed("workloads-have-disruption-budgets");
+
+describe("workloads-have-disruption-budgets", () => {
+    it("passes PDBs on every multi-replica workload and none on single-replica ones", async () => {
+        expectViolations(await runPolicy(policy, compliantStack()), []);
+    });
+
+    it("reports a multi-replica Deployment without a PDB", async () => {
+        const v = await runPolicy(policy, compliantStack().filter((r) => !named(T.pdb, "agent-runtime")(r)));
+        expectViolations(v, [["Deployment m2m-agent-runtime/agent-runtime: runs up to 2 replicas but no PodDisruptionBudget selects its pods", "[checklist item 10:"]]);
+    });
+
+    it("counts an HPA's maxReplicas: the single-replica agent that scales to 5 needs a PDB", async () => {
+        const v = await runPolicy(policy, compliantStack().filter((r) => !named(T.pdb, "agent", "client-a")(r)));
+        expectViolations(v, [["StatefulSet client-a/agent: runs up to 5 replicas but no PodDisruptionBudget"]]);
+    });
+
+    it("does not count a PDB whose selector misses the pods", async () => {
+        const r = mutate(compliantStack(), named(T.pdb, "connector"), (p) => (p.spec.selector.matchLabels["app.kubernetes.io/name"] = "connector"));
+        expectViolations(await runPolicy(policy, r), [["Deployment m2m-connector/connector: runs up to 2 replicas but no PodDisruptionBudget"]]);
+    });
+
+    it("reports a PDB that blocks every eviction", async () => {
+        const zero = mutate(compliantStack(), named(T.pdb, "connector"), (p) => (p.spec.maxUnavailable = 0));
+        expectViolations(await runPolicy(policy, zero), [["PodDisruptionBudget m2m-connector/connector: allows no voluntary disruption of Deployment connector at 2 replicas"]]);
+        const all = mutate(compliantStack(), named(T.pdb, "business-logic"), (p) => {
+            delete p.spec.maxUnavailable;
+            p.spec.minAvailable = "100%";
+        });
+        expectViolations(await runPolicy(policy, all), [["PodDisruptionBudget my-agent/business-logic: allows no voluntary disruption"]]);
+    });
+
+    it("skips exempt workloads", async () => {
+        const r = compliantStack().filter((x) => !named(T.pdb, "agent-runtime")(x));
+        expectViolations(await runPolicy(policy, r, { "workloads-have-disruption-budgets": { exemptWorkloads: ["m2m-agent-runtime/agent-runtime"] } }), []);
+    });
+});
