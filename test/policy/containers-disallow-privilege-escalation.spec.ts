@@ -1,0 +1,21 @@
+import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { policyNamed, runPolicy } from "./run";
+
+const policy = policyNamed("containers-disallow-privilege-escalation");
+const connector = named(T.deployment, "connector");
+
+describe("containers-disallow-privilege-escalation", () => {
+    it("passes allowPrivilegeEscalation: false", async () => {
+        expectViolations(await runPolicy(policy, compliantStack()), []);
+    });
+
+    it("reports allowPrivilegeEscalation: true", async () => {
+        const r = mutate(compliantStack(), connector, (p) => (firstContainer(p).securityContext.allowPrivilegeEscalation = true));
+        expectViolations(await runPolicy(policy, r), [["Deployment m2m-connector/connector: container connector sets allowPrivilegeEscalation: true", "[security item S2:"]]);
+    });
+
+    it("reports it unset", async () => {
+        const r = mutate(compliantStack(), connector, (p) => delete firstContainer(p).securityContext);
+        expectViolations(await runPolicy(policy, r), [["container connector does not set allowPrivilegeEscalation: false"]]);
+    });
+});

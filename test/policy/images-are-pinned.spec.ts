@@ -1,0 +1,25 @@
+import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { policyNamed, runPolicy } from "./run";
+
+const policy = policyNamed("images-are-pinned");
+const withImage = (image: unknown) => mutate(compliantStack(), named(T.deployment, "agent-runtime"), (p) => (firstContainer(p).image = image));
+
+describe("images-are-pinned", () => {
+    it("passes version tags and digests, registry ports included", async () => {
+        expectViolations(await runPolicy(policy, compliantStack()), []);
+        expectViolations(await runPolicy(policy, withImage("127.0.0.1:5000/m2m/agent-runtime:v1.0.0")), []);
+    });
+
+    it("reports `latest`", async () => {
+        expectViolations(await runPolicy(policy, withImage("ghcr.io/x/agent-runtime:latest")), [["Deployment m2m-agent-runtime/agent-runtime: container agent-runtime image ghcr.io/x/agent-runtime:latest uses the mutable tag `latest`", "[security item S8:"]]);
+    });
+
+    it("reports a missing tag, even behind a registry port", async () => {
+        expectViolations(await runPolicy(policy, withImage("127.0.0.1:5000/m2m/agent-runtime")), [["image 127.0.0.1:5000/m2m/agent-runtime has no tag"]]);
+    });
+
+    it("reports a malformed digest and a missing image", async () => {
+        expectViolations(await runPolicy(policy, withImage("repo/app@sha256:abc")), [["has a malformed digest"]]);
+        expectViolations(await runPolicy(policy, withImage(undefined)), [["container agent-runtime has no image"]]);
+    });
+});
