@@ -1,0 +1,137 @@
+// The program's objects on a real Kubernetes API server with real controllers and kwok
+// nodes (scripts/local-cluster.sh): every object is accepted, workloads roll out, claims
+// bind, Services get endpoints, and Pod Security admits every pod.
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as path from "path";
+import { CapturedStack, captureStack } from "../harness";
+import { Manifest, manifests, toYaml } from "./render";
+
+const KUBECTL = process.env.KUBECTL ?? "kubectl";
+
+function kubectl(args: string[], input?: string): string {
+    try {
+        return execFileSync(KUBECTL, args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], timeout: 300000 });
+    } catch (err) {
+        const e = err as { stderr?: string; stdout?: string; message: string };
+        throw new Error(`kubectl ${args.join(" ")} failed: ${e.stderr || e.stdout || e.message}`);
+    }
+}
+
+function getJson(args: string[]): any {
+    return JSON.parse(kubectl([...args, "-o", "json"]));
+}
+
+async function eventually(what: string, check: () => string | undefined, seconds = 120): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    let problem: string | undefined;
+    while (Date.now() < deadline) {
+        problem = check();
+        if (problem === undefined) {
+            return;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.fail(`${what} after ${seconds}s: ${problem}`);
+}
+
+const STACKS: [string, Record<string, unknown>][] = [
+    ["dev", {}],
+    // Two stacks share the cluster through a namespace prefix; kwok's default StorageClass
+    // stands in for prod's.
+    ["prod", { namespacePrefix: "prod-", storageClass: undefined }],
+];
+
+describe("on a real Kubernetes API server", function () {
+    this.timeout(900000);
+
+    before(function () {
+        if (!process.env.KUBECONFIG) {
+            throw new Error(
+                "KUBECONFIG is not set. Build and start the local cluster first:\n" +
+                    "  scripts/cluster-toolchain.sh all && eval \"$(scripts/local-cluster.sh up)\"\n" +
+                    "(or point KUBECONFIG at a disposable cluster of your own)",
+            );
+        }
+        const version = getJson(["version"]);
+        assert.ok(version.serverVersion?.gitVersion, `no server answered at KUBECONFIG=${process.env.KUBECONFIG}`);
+        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml")]);
+        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "--timeout=60s"]);
+    });
+
+    for (const [stack, overrides] of STACKS) {
+        describe(`the ${stack} stack`, () => {
+            let captured: CapturedStack;
+            let objects: Manifest[];
+            let namespaces: string[];
+            const workloads = () => objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+
+            before(async () => {
+                captured = await captureStack(stack, overrides);
+                objects = manifests(captured);
+                namespaces = objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name);
+            });
+
+            after(() => {
+                if (namespaces?.length && !process.env.KEEP_NAMESPACES) {
+                    kubectl(["delete", "namespace", ...namespaces, "--wait=false", "--ignore-not-found"]);
+                }
+            });
+
+            it("is accepted by the API server, every object of it", () => {
+                const out = kubectl(["apply", "--server-side", "--field-manager=m2m-platform", "-f", "-"], toYaml(objects));
+                const applied = out.trim().split("\n").filter((l) => / serverside-applied$| unchanged$/.test(l));
+                assert.strictEqual(applied.length, objects.length, out);
+            });
+
+            it("rolls out every Deployment and StatefulSet", () => {
+                for (const w of workloads()) {
+                    kubectl(["rollout", "status", `${w.kind.toLowerCase()}/${w.metadata.name}`, "-n", w.metadata.namespace!, "--timeout=180s"]);
+                }
+                for (const w of workloads()) {
+                    const live = getJson(["get", w.kind.toLowerCase(), w.metadata.name, "-n", w.metadata.namespace!]);
+                    assert.strictEqual(live.status.readyReplicas, live.spec.replicas, `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`);
+                }
+            });
+
+            it("binds a persistent volume to every claim", async () => {
+                await eventually("claims still pending", () => {
+                    const pending = namespaces.flatMap((ns) =>
+                        getJson(["get", "pvc", "-n", ns]).items.filter((c: any) => c.status.phase !== "Bound").map((c: any) => `${ns}/${c.metadata.name}`),
+                    );
+                    return pending.length ? pending.join(", ") : undefined;
+                });
+                const tb = getJson(["get", "pvc", "-n", `${stack === "prod" ? "prod-" : ""}tigerbeetle`]).items;
+                assert.strictEqual(tb.length, stack === "prod" ? 3 : 1, "one claim per TigerBeetle replica");
+            });
+
+            it("gives every Service ready endpoints", async () => {
+                const services = objects.filter((o) => o.kind === "Service");
+                await eventually("Services without ready endpoints", () => {
+                    const empty = services.filter((s) => {
+                        const slices = getJson(["get", "endpointslices", "-n", s.metadata.namespace!, "-l", `kubernetes.io/service-name=${s.metadata.name}`]).items;
+                        return !slices.some((sl: any) => (sl.endpoints ?? []).some((e: any) => e.conditions?.ready !== false));
+                    });
+                    return empty.length ? empty.map((s) => `${s.metadata.namespace}/${s.metadata.name}`).join(", ") : undefined;
+                });
+            });
+
+            it("has no pod refused by Pod Security admission", () => {
+                for (const ns of namespaces) {
+                    const refused = getJson(["get", "events", "-n", ns, "--field-selector", "reason=FailedCreate"]).items.map((e: any) => e.message);
+                    assert.deepStrictEqual(refused, [], ns);
+                }
+            });
+
+            it("lists every TigerBeetle replica's stable name, resolvable through the headless Service", () => {
+                const ns = `${stack === "prod" ? "prod-" : ""}tigerbeetle`;
+                const pods = getJson(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=tigerbeetle"]).items.map((p: any) => p.metadata.name).sort();
+                const expected = (captured.outputs.tigerBeetleAddresses as string[]).map((a) => a.split(".")[0]);
+                assert.deepStrictEqual(pods, expected);
+                const slice = getJson(["get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=tigerbeetle-headless"]).items[0];
+                const hostnames = slice.endpoints.map((e: any) => e.hostname).sort();
+                assert.deepStrictEqual(hostnames, expected, "each replica publishes its hostname under tigerbeetle-headless");
+            });
+        });
+    }
+});
