@@ -171,27 +171,28 @@ describe("TigerBeetleCluster", () => {
         });
         afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+        const PEERS = [10, 11, 12].map((ip, i) => `tigerbeetle-${i}.tigerbeetle-headless.tb.svc.cluster.local=10.0.0.${ip}`);
+
+        /** The replica's environment as the StatefulSet sets it, pointing at the stand-ins. */
+        function replicaEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+            return {
+                PATH: `${bin}:${process.env.PATH}`,
+                DATA_DIR: path.join(dir, "data"),
+                TIGERBEETLE_BIN: path.join(bin, "tigerbeetle"),
+                CLUSTER_ID: "42",
+                REPLICA_COUNT: "3",
+                STATEFULSET: "tigerbeetle",
+                HEADLESS_DOMAIN: "tigerbeetle-headless.tb.svc.cluster.local",
+                PORT: "3000",
+                CACHE_GRID: "256MiB",
+                PEER_CHECK_SECONDS: "0",
+                PEERS: PEERS.join(" "),
+                ...env,
+            };
+        }
+
         function run(env: Record<string, string>) {
-            return spawnSync("sh", [path.join(dir, "start.sh")], {
-                env: {
-                    PATH: `${bin}:${process.env.PATH}`,
-                    DATA_DIR: path.join(dir, "data"),
-                    TIGERBEETLE_BIN: path.join(bin, "tigerbeetle"),
-                    CLUSTER_ID: "42",
-                    REPLICA_COUNT: "3",
-                    STATEFULSET: "tigerbeetle",
-                    HEADLESS_DOMAIN: "tigerbeetle-headless.tb.svc.cluster.local",
-                    PORT: "3000",
-                    CACHE_GRID: "256MiB",
-                    PEER_CHECK_SECONDS: "0",
-                    PEERS:
-                        "tigerbeetle-0.tigerbeetle-headless.tb.svc.cluster.local=10.0.0.10 " +
-                        "tigerbeetle-1.tigerbeetle-headless.tb.svc.cluster.local=10.0.0.11 " +
-                        "tigerbeetle-2.tigerbeetle-headless.tb.svc.cluster.local=10.0.0.12",
-                    ...env,
-                },
-                encoding: "utf8",
-            });
+            return spawnSync("sh", [path.join(dir, "start.sh")], { env: replicaEnv(env), encoding: "utf8" });
         }
         const calls = () => fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
 
@@ -226,19 +227,7 @@ describe("TigerBeetleCluster", () => {
 
         it("waits for a peer that does not resolve yet", () => {
             const r = spawnSync("sh", ["-c", `timeout 5 sh ${path.join(dir, "start.sh")}; echo "exit=$?"`], {
-                env: {
-                    PATH: `${bin}:${process.env.PATH}`,
-                    DATA_DIR: path.join(dir, "data"),
-                    TIGERBEETLE_BIN: path.join(bin, "tigerbeetle"),
-                    CLUSTER_ID: "42",
-                    REPLICA_COUNT: "3",
-                    STATEFULSET: "tigerbeetle",
-                    HEADLESS_DOMAIN: "tigerbeetle-headless.tb.svc.cluster.local",
-                    PORT: "3000",
-                    CACHE_GRID: "256MiB",
-                    POD_NAME: "tigerbeetle-0",
-                    PEERS: "tigerbeetle-1.tigerbeetle-headless.tb.svc.cluster.local=10.0.0.11",
-                },
+                env: replicaEnv({ POD_NAME: "tigerbeetle-0", PEERS: PEERS[1] }),
                 encoding: "utf8",
             });
             assert.match(r.stdout, /exit=124/, "still waiting when the timeout fired");
