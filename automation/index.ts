@@ -1,0 +1,69 @@
+// The deploy driver users' CI calls: `npm run deploy -- preview|up|destroy --stack dev`.
+// It runs the real Pulumi engine through the Automation API with a local file backend, a
+// passphrase secrets provider and the policy pack, streams progress, writes a Markdown
+// summary and exits non-zero on mandatory policy violations or failures.
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as path from "path";
+import { UsageError, resolveOptions } from "./options";
+import { RunSummary } from "./summary";
+
+async function main(): Promise<number> {
+    const workDir = path.resolve(__dirname, "..");
+    const opts = resolveOptions(process.argv.slice(2), process.env, workDir);
+    if (opts.backendUrl.startsWith("file://")) {
+        fs.mkdirSync(opts.backendUrl.slice("file://".length), { recursive: true });
+    }
+    console.log(`${opts.operation} of stack ${opts.stack} (${opts.environment}) on ${opts.backendUrl}`);
+
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: opts.stack, workDir },
+        { envVars: opts.env, secretsProvider: "passphrase" },
+    );
+    const summary = new RunSummary(opts.operation, opts.stack);
+    const common = {
+        onOutput: (out: string) => process.stdout.write(out),
+        onEvent: (event: Parameters<RunSummary["onEvent"]>[0]) => summary.onEvent(event),
+        ...(opts.policyPack ? { policyPacks: [opts.policyPack], policyPackConfigs: [opts.policyPackConfig!] } : {}),
+    };
+
+    let runError: unknown;
+    try {
+        if (opts.operation === "preview") {
+            await stack.preview({ ...common, diff: true });
+        } else if (opts.operation === "up") {
+            await stack.up(common);
+        } else {
+            await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
+        }
+    } catch (err) {
+        runError = err;
+        summary.errors.push(err instanceof Error ? err.message.split("\n")[0] : String(err));
+    }
+    const outputs = opts.operation === "destroy" || runError ? {} : await stack.outputs();
+    fs.writeFileSync(opts.summaryPath, summary.render(outputs));
+    console.log(`summary written to ${opts.summaryPath}`);
+    for (const v of summary.mandatoryViolations) {
+        console.error(`mandatory policy violation ${v.policy}: ${v.message}`);
+    }
+    return summary.failed ? 1 : 0;
+}
+
+/** A missing Pulumi CLI surfaces as a spawn ENOENT deep inside the Automation API. */
+function isMissingCli(err: unknown): boolean {
+    return /spawn pulumi ENOENT|ENOENT: pulumi version/.test(String((err as Error)?.message ?? err));
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        if (err instanceof UsageError) {
+            console.error(`error: ${err.message}`);
+        } else if (isMissingCli(err)) {
+            console.error("error: the Pulumi CLI is not on PATH. Install Pulumi 3.260 or newer (with its Node.js language host) and run again.");
+        } else {
+            console.error(err);
+        }
+        process.exit(2);
+    },
+);

@@ -1,0 +1,99 @@
+// Command-line and environment handling for the deploy driver, kept free of side effects
+// so that every rule (which passphrase, which backend, which policy config) is testable.
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+
+export type Operation = "preview" | "up" | "destroy";
+
+export interface DriverOptions {
+    operation: Operation;
+    stack: string;
+    /** `dev` or `prod`, from the stack file: selects the policy config and the passphrase rule. */
+    environment: "dev" | "prod";
+    workDir: string;
+    backendUrl: string;
+    /** Environment for the Pulumi CLI: backend and passphrase (never logged). */
+    env: Record<string, string>;
+    policyPack?: string;
+    policyPackConfig?: string;
+    summaryPath: string;
+}
+
+/** A documented, deliberately public passphrase: dev stacks hold no production secrets. */
+export const DEV_PASSPHRASE = "m2m-dev-stack-passphrase-not-a-secret";
+
+export class UsageError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "UsageError";
+    }
+}
+
+const USAGE = "usage: npm run deploy -- preview|up|destroy --stack <name> [--summary <file>] [--no-policy]";
+
+export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
+    const [operation, ...rest] = argv;
+    if (operation !== "preview" && operation !== "up" && operation !== "destroy") {
+        throw new UsageError(`unknown or missing operation ${JSON.stringify(operation ?? "")}.\n${USAGE}`);
+    }
+    let stack: string | undefined;
+    let summaryPath = path.join(workDir, "pulumi-summary.md");
+    let policy = true;
+    for (let i = 0; i < rest.length; i++) {
+        const arg = rest[i];
+        if (arg === "--stack" || arg === "-s") {
+            stack = rest[++i];
+        } else if (arg === "--summary") {
+            summaryPath = path.resolve(workDir, rest[++i] ?? "");
+        } else if (arg === "--no-policy") {
+            policy = false;
+        } else {
+            throw new UsageError(`unknown argument ${JSON.stringify(arg)}.\n${USAGE}`);
+        }
+    }
+    if (!stack) {
+        throw new UsageError(`--stack is required.\n${USAGE}`);
+    }
+    const stackFile = path.join(workDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(stackFile)) {
+        throw new UsageError(`no stack file ${path.basename(stackFile)}: create it (copy Pulumi.dev.yaml) and set m2m-platform:environment`);
+    }
+    const environment = stackEnvironment(stackFile);
+
+    const pulumiEnv: Record<string, string> = {};
+    const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(workDir, ".state")}`;
+    pulumiEnv.PULUMI_BACKEND_URL = backendUrl;
+    if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+        pulumiEnv.PULUMI_CONFIG_PASSPHRASE_FILE = env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    } else if (env.PULUMI_CONFIG_PASSPHRASE) {
+        pulumiEnv.PULUMI_CONFIG_PASSPHRASE = env.PULUMI_CONFIG_PASSPHRASE;
+    } else if (environment === "dev") {
+        pulumiEnv.PULUMI_CONFIG_PASSPHRASE = DEV_PASSPHRASE;
+    } else {
+        throw new UsageError(
+            `stack ${stack} is a prod stack: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE (the passphrase that encrypts its secrets); the dev default is never used for prod`,
+        );
+    }
+
+    return {
+        operation,
+        stack,
+        environment,
+        workDir,
+        backendUrl,
+        env: pulumiEnv,
+        policyPack: policy && operation !== "destroy" ? path.join(workDir, "policy") : undefined,
+        policyPackConfig: policy && operation !== "destroy" ? path.join(workDir, "policy", "config", `${environment}.json`) : undefined,
+        summaryPath,
+    };
+}
+
+function stackEnvironment(stackFile: string): "dev" | "prod" {
+    const doc = yaml.load(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> } | undefined;
+    const value = doc?.config?.["m2m-platform:environment"];
+    if (value !== "dev" && value !== "prod") {
+        throw new UsageError(`${path.basename(stackFile)} must set m2m-platform:environment to dev or prod (got ${JSON.stringify(value)})`);
+    }
+    return value;
+}

@@ -1,0 +1,118 @@
+import * as assert from "assert";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import * as path from "path";
+import { DEV_PASSPHRASE, UsageError, resolveOptions } from "../automation/options";
+import { RunSummary, tierOf } from "../automation/summary";
+
+const ROOT = path.resolve(__dirname, "..");
+
+describe("deploy driver", () => {
+    describe("options", () => {
+        it("previews dev on a local file backend under the project, with the dev passphrase and dev policy config", () => {
+            const o = resolveOptions(["preview", "--stack", "dev"], {}, ROOT);
+            assert.strictEqual(o.operation, "preview");
+            assert.strictEqual(o.environment, "dev");
+            assert.strictEqual(o.backendUrl, `file://${path.join(ROOT, ".state")}`);
+            assert.deepStrictEqual(o.env, { PULUMI_BACKEND_URL: o.backendUrl, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE });
+            assert.strictEqual(o.policyPack, path.join(ROOT, "policy"));
+            assert.strictEqual(o.policyPackConfig, path.join(ROOT, "policy", "config", "dev.json"));
+        });
+
+        it("lets PULUMI_BACKEND_URL override the backend", () => {
+            const o = resolveOptions(["up", "--stack", "dev"], { PULUMI_BACKEND_URL: "s3://bucket/state" }, ROOT);
+            assert.strictEqual(o.env.PULUMI_BACKEND_URL, "s3://bucket/state");
+        });
+
+        it("refuses a prod stack without the user's passphrase", () => {
+            assert.throws(() => resolveOptions(["up", "--stack", "prod"], {}, ROOT), (e: unknown) => e instanceof UsageError && /PULUMI_CONFIG_PASSPHRASE/.test(e.message));
+        });
+
+        it("uses the user's passphrase (or passphrase file) and the prod policy config for prod", () => {
+            const o = resolveOptions(["preview", "-s", "prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/pp" }, ROOT);
+            assert.deepStrictEqual(Object.keys(o.env).sort(), ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"]);
+            assert.strictEqual(o.policyPackConfig, path.join(ROOT, "policy", "config", "prod.json"));
+        });
+
+        it("runs destroy without the policy pack", () => {
+            const o = resolveOptions(["destroy", "--stack", "dev"], {}, ROOT);
+            assert.strictEqual(o.policyPack, undefined);
+        });
+
+        it("rejects an unknown operation, a missing stack, an unknown stack and unknown flags", () => {
+            assert.throws(() => resolveOptions(["deploy", "--stack", "dev"], {}, ROOT), /unknown or missing operation/);
+            assert.throws(() => resolveOptions(["up"], {}, ROOT), /--stack is required/);
+            assert.throws(() => resolveOptions(["up", "--stack", "staging"], {}, ROOT), /no stack file Pulumi.staging.yaml/);
+            assert.throws(() => resolveOptions(["up", "--stack", "dev", "--yes"], {}, ROOT), /unknown argument "--yes"/);
+        });
+    });
+
+    describe("summary", () => {
+        const urn = (chain: string, name: string) => `urn:pulumi:prod::m2m-platform::${chain}::${name}`;
+        const pre = (op: string, chain: string, name: string): EngineEvent =>
+            ({ sequence: 0, timestamp: 0, resourcePreEvent: { metadata: { op, urn: urn(chain, name), type: chain.split("$").pop(), provider: "" } } }) as unknown as EngineEvent;
+
+        it("attributes resources to their tier through the URN's type chain", () => {
+            assert.strictEqual(tierOf(urn("m2m:platform:Connector$kubernetes:apps/v1:Deployment", "connector-deployment")), "Connector");
+            assert.strictEqual(tierOf(urn("m2m:platform:Agency$m2m:platform:AgencyTenant$kubernetes:apps/v1:StatefulSet", "a")), "Agency");
+            assert.strictEqual(tierOf(urn("pulumi:providers:kubernetes", "default")), "stack");
+        });
+
+        it("lists changes by tier, leaving out unchanged resources", () => {
+            const s = new RunSummary("preview", "prod");
+            s.onEvent(pre("update", "m2m:platform:Connector$kubernetes:apps/v1:Deployment", "connector-deployment"));
+            s.onEvent(pre("same", "m2m:platform:Connector$kubernetes:core/v1:Service", "connector-service"));
+            s.onEvent(pre("create", "m2m:platform:Agency$m2m:platform:AgencyTenant$kubernetes:core/v1:Namespace", "agency-client-c-ns"));
+            const md = s.render();
+            assert.match(md, /\| Connector \| update \| `connector-deployment` \| `kubernetes:apps\/v1:Deployment` \|/);
+            assert.match(md, /\| Agency \| create \| `agency-client-c-ns` \|/);
+            assert.ok(!md.includes("connector-service"));
+        });
+
+        it("fails on a mandatory violation and reports it with its level and message", () => {
+            const s = new RunSummary("preview", "prod");
+            s.onEvent({
+                sequence: 1,
+                timestamp: 0,
+                policyEvent: {
+                    policyName: "tigerbeetle-replica-quorum",
+                    enforcementLevel: "mandatory",
+                    message: "StatefulSet tigerbeetle/tigerbeetle: 2 replicas | even\nmore",
+                    resourceUrn: urn("m2m:platform:TigerBeetleCluster$kubernetes:apps/v1:StatefulSet", "tigerbeetle-statefulset"),
+                    color: "never",
+                    policyPackName: "m2m-platform",
+                    policyPackVersion: "0.1.0",
+                    policyPackVersionTag: "0.1.0",
+                },
+            } as EngineEvent);
+            assert.strictEqual(s.failed, true);
+            assert.match(s.render(), /\| mandatory \| `tigerbeetle-replica-quorum` \| `tigerbeetle-statefulset` \| StatefulSet tigerbeetle\/tigerbeetle: 2 replicas \\\| even<br>more \|/);
+        });
+
+        it("passes with advisory violations only", () => {
+            const s = new RunSummary("preview", "dev");
+            s.onEvent({ sequence: 1, timestamp: 0, policyEvent: { policyName: "ingress-requires-tls", enforcementLevel: "warning", message: "m" } } as unknown as EngineEvent);
+            assert.strictEqual(s.failed, false);
+            assert.match(s.render(), /✅ passed/);
+        });
+
+        it("fails on engine errors", () => {
+            const s = new RunSummary("up", "dev");
+            s.onEvent({ sequence: 1, timestamp: 0, diagnosticEvent: { severity: "error", message: "boom", color: "never" } } as EngineEvent);
+            assert.strictEqual(s.failed, true);
+            assert.match(s.render(), /### Errors\n\n- boom/);
+        });
+
+        it("shows exported endpoints and hides secret outputs", () => {
+            const s = new RunSummary("up", "prod");
+            s.onEvent({ sequence: 9, timestamp: 0, summaryEvent: { resourceChanges: { create: 3, same: 10 }, maybeCorrupt: false, durationSeconds: 1, policyPacks: {} } } as EngineEvent);
+            const md = s.render({
+                explorerUrl: { value: "https://explorer.example.com", secret: false },
+                capKeys: { value: { active: "c2VjcmV0" }, secret: true },
+            });
+            assert.match(md, /Changes: 3 to create\./);
+            assert.match(md, /\| `explorerUrl` \| `"https:\/\/explorer.example.com"` \|/);
+            assert.match(md, /\| `capKeys` \| \*\(secret\)\* \|/);
+            assert.ok(!md.includes("c2VjcmV0"));
+        });
+    });
+});
