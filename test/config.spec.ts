@@ -1,6 +1,9 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT, imagePinProblem, loadConfig, parseConfig, parseQuantity } from "../config";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { CONFIG_KEYS, ConfigError, PROJECT, SECRET_KEYS, imagePinProblem, loadConfig, parseConfig, parseQuantity } from "../config";
 import { PROD_SECRETS, stackConfig, stackValues } from "./harness";
 
 /** Asserts that the stack config is rejected with a problem naming `key` and matching `message`. */
@@ -19,6 +22,16 @@ function rejects(stack: string, overrides: Record<string, unknown>, key: string,
 }
 
 describe("config", () => {
+    it("declares in Pulumi.yaml exactly the keys it accepts, secrets as secret", () => {
+        const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, any> };
+        assert.strictEqual(project.name, PROJECT);
+        assert.deepStrictEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+        for (const [key, decl] of Object.entries(project.config)) {
+            assert.ok(decl.description, `${key} is described`);
+            assert.strictEqual(decl.secret === true, (SECRET_KEYS as readonly string[]).includes(key), `${key} secret flag`);
+        }
+    });
+
     it("accepts the dev and prod stack files as committed", () => {
         const dev = stackConfig("dev");
         const prod = stackConfig("prod");
