@@ -60,7 +60,7 @@ main().then(
         if (err instanceof UsageError) {
             console.error(`error: ${err.message}`);
         } else if (isMissingCli(err)) {
-            console.error("error: the Pulumi CLI is not on PATH. Install Pulumi 3.260 or newer (with its Node.js language host) and run again.");
+            console.error("error: the Pulumi CLI is not on PATH. Install Pulumi 3.248 or newer (with its Node.js language host) and run again.");
         } else {
             console.error(err);
         }
