@@ -56,7 +56,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
             component: "business-logic",
         });
 
-        const database = this.database(name, args, ns);
+        const database = this.database(name, args, ns, foundation.serviceAccount.metadata.name);
 
         const config = new k8s.core.v1.ConfigMap(
             `${name}-config`,
@@ -129,7 +129,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
     }
 
     /** The DATABASE_URL Secret, and the network peer the business logic may reach on 5432. */
-    private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>) {
+    private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>, serviceAccountName: pulumi.Output<string>) {
         const db = args.database;
         const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
         const pgLabels = recommendedLabels(pgId);
@@ -176,7 +176,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
                     template: {
                         metadata: podMetadata(pgId),
                         spec: hardenedPodSpec({
-                            serviceAccountName: "business-logic",
+                            serviceAccountName,
                             security: { uid: POSTGRES_UID },
                             terminationGracePeriodSeconds: 60,
                             volumes: [{ name: "run", emptyDir: {} }],
