@@ -1,0 +1,54 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../config";
+import { promiseOf, stackFile } from "./harness";
+
+/** The program's entry point, run as the engine runs it: config from the runtime, outputs exported. */
+describe("index.ts", () => {
+    let program: Record<string, unknown>;
+
+    before(async () => {
+        // The engine hands config over as strings, objects JSON-encoded.
+        const config = Object.fromEntries(
+            Object.entries(stackFile("dev")).map(([k, v]) => [`${PROJECT}:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
+        pulumi.runtime.setAllConfig(config, []);
+        await pulumi.runtime.setMocks(
+            {
+                newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...(args.type.startsWith("random:") ? { base64: "a2V5", hex: "00", result: "pw" } : {}) } }),
+                call: (args) => args.inputs,
+            },
+            PROJECT,
+            "dev",
+        );
+        program = await import("../index");
+    });
+    after(() => pulumi.runtime.setAllConfig({}));
+
+    it("exports every endpoint the README lists", () => {
+        assert.deepStrictEqual(Object.keys(program).sort(), [
+            "agencyEndpoints",
+            "agentStateUrl",
+            "btpUrl",
+            "capKeyIds",
+            "capKeys",
+            "explorerUrl",
+            "spspEndpoint",
+            "tigerBeetleAddresses",
+            "tigerBeetleClusterId",
+        ]);
+    });
+
+    it("resolves them from the stack's config", async () => {
+        assert.deepStrictEqual(await promiseOf(program.tigerBeetleAddresses as pulumi.Output<string[]>), [
+            "tigerbeetle-0.tigerbeetle-headless.tigerbeetle.svc.cluster.local:3000",
+        ]);
+        assert.strictEqual(await promiseOf(program.explorerUrl as pulumi.Output<string>), "http://connector-explorer.m2m-connector.svc.cluster.local:5173");
+        assert.deepStrictEqual(program.capKeyIds, { active: "dev-active", next: "dev-next" });
+    });
+
+    it("exports the CAP key values only as a secret", async () => {
+        assert.strictEqual(await pulumi.isSecret(program.capKeys as pulumi.Output<unknown>), true);
+        assert.strictEqual(await pulumi.isSecret(program.explorerUrl as pulumi.Output<unknown>), false);
+    });
+});
