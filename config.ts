@@ -416,7 +416,8 @@ class Reader {
         return figures;
     }
 
-    hpa(path: string, value: Json, def: HpaConfig, extraFields: string[] = []): Record<string, Json> & HpaConfig {
+    /** The HPA bounds at `path`, and the raw fields (for the `extraFields` a caller reads itself). */
+    hpa(path: string, value: Json, def: HpaConfig, extraFields: string[] = []): { config: HpaConfig; fields: Record<string, Json> } {
         const obj = this.object(path, value, ["minReplicas", "maxReplicas", "cpuUtilization", "memoryUtilization", ...extraFields]);
         const minReplicas = this.int(`${path}.minReplicas`, obj.minReplicas, def.minReplicas, { min: 1 });
         const maxReplicas = this.int(`${path}.maxReplicas`, obj.maxReplicas, def.maxReplicas, { min: 1 });
@@ -427,13 +428,13 @@ class Reader {
                 `set ${path}.maxReplicas to at least ${minReplicas}, or lower minReplicas`,
             );
         }
-        return {
-            ...obj,
+        const config = {
             minReplicas,
             maxReplicas,
             cpuUtilization: this.int(`${path}.cpuUtilization`, obj.cpuUtilization, def.cpuUtilization, { min: 1, max: 100 }),
             memoryUtilization: this.int(`${path}.memoryUtilization`, obj.memoryUtilization, def.memoryUtilization, { min: 1, max: 100 }),
         };
+        return { config, fields: obj };
     }
 }
 
@@ -654,7 +655,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
 
     // Business logic.
     const bl = r.object("businessLogic", v.businessLogic, KEYS.businessLogic as string[]);
-    const blHpa = r.hpa("businessLogic.hpa", bl.hpa, { minReplicas: 2, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 });
+    const blHpa = r.hpa("businessLogic.hpa", bl.hpa, { minReplicas: 2, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 }).config;
     const db = r.object("businessLogic.database", bl.database, ["mode", "image", "storage", "resources"]);
     const dbMode = r.oneOf("businessLogic.database.mode", db.mode, ["postgres", "external"] as const, "postgres");
     const databaseUrl = secret("businessLogicDatabaseUrl");
@@ -718,7 +719,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
             }
         }
     }
-    const agHpaRaw = r.hpa("agency.hpa", ag.hpa, { minReplicas: 1, maxReplicas: 5, cpuUtilization: 80, memoryUtilization: 80 }, ["queueLengthTarget"]);
+    const agHpa = r.hpa("agency.hpa", ag.hpa, { minReplicas: 1, maxReplicas: 5, cpuUtilization: 80, memoryUtilization: 80 }, ["queueLengthTarget"]);
     const agRes = r.object("agency.resources", ag.resources, Object.keys(AGENCY_RESOURCES));
     const agencyImage = image("agency.image", ag.image, "digital-agency");
 
@@ -776,7 +777,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
             replicas: r.int("businessLogic.replicas", bl.replicas, d.businessLogic.replicas, { min: 1, max: 100 }),
             image: image("businessLogic.image", bl.image, "my-business-logic"),
             logLevel: r.oneOf("businessLogic.logLevel", bl.logLevel, LOG_LEVELS, "info"),
-            hpa: { minReplicas: blHpa.minReplicas, maxReplicas: blHpa.maxReplicas, cpuUtilization: blHpa.cpuUtilization, memoryUtilization: blHpa.memoryUtilization },
+            hpa: blHpa,
             database,
             resources: r.resources("businessLogic.resources", bl.resources, d.businessLogic.resources),
         },
@@ -800,11 +801,8 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
             agentStorage: r.quantity("agency.agentStorage", ag.agentStorage, "5Gi"),
             brainStorage: r.quantity("agency.brainStorage", ag.brainStorage, "10Gi"),
             hpa: {
-                minReplicas: agHpaRaw.minReplicas,
-                maxReplicas: agHpaRaw.maxReplicas,
-                cpuUtilization: agHpaRaw.cpuUtilization,
-                memoryUtilization: agHpaRaw.memoryUtilization,
-                queueLengthTarget: r.int("agency.hpa.queueLengthTarget", agHpaRaw.queueLengthTarget, 5, { min: 1 }),
+                ...agHpa.config,
+                queueLengthTarget: r.int("agency.hpa.queueLengthTarget", agHpa.fields.queueLengthTarget, 5, { min: 1 }),
             },
             resources: {
                 agent: r.resources("agency.resources.agent", agRes.agent, AGENCY_RESOURCES.agent),
