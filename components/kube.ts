@@ -111,8 +111,8 @@ export interface ProbeTiming {
     failureThreshold?: number;
 }
 
-export function httpProbe(path: string, port: number | string, timing: ProbeTiming = {}): Probe {
-    return { httpGet: { path, port }, ...probeTiming(timing) };
+export function httpProbe(path: string, port: number | string, timing: ProbeTiming = {}, scheme?: "HTTP" | "HTTPS"): Probe {
+    return { httpGet: { path, port, ...(scheme ? { scheme } : {}) }, ...probeTiming(timing) };
 }
 
 export function tcpProbe(port: number | string, timing: ProbeTiming = {}): Probe {
@@ -129,10 +129,10 @@ function probeTiming(t: ProbeTiming): ProbeTiming {
 }
 
 /** Liveness, readiness and (optionally) startup probes on one HTTP endpoint family. */
-export function httpProbes(port: number | string, paths: { live: string; ready: string; startup?: string }) {
+export function httpProbes(port: number | string, paths: { live: string; ready: string; startup?: string }, scheme?: "HTTP" | "HTTPS") {
     return {
-        livenessProbe: httpProbe(paths.live, port, { initialDelaySeconds: 10, periodSeconds: 15 }),
-        readinessProbe: httpProbe(paths.ready, port, { initialDelaySeconds: 5, periodSeconds: 10 }),
+        livenessProbe: httpProbe(paths.live, port, { initialDelaySeconds: 10, periodSeconds: 15 }, scheme),
+        readinessProbe: httpProbe(paths.ready, port, { initialDelaySeconds: 5, periodSeconds: 10 }, scheme),
         ...(paths.startup
             ? { startupProbe: httpProbe(paths.startup, port, { initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 30 }) }
             : {}),
