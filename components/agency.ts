@@ -107,19 +107,37 @@ export class AgencyTenant extends pulumi.ComponentResource {
         const labels = recommendedLabels(agentId);
         const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId });
         const ns = foundation.name;
-        const company = [{ name: "COMPANY", value: args.tenant }];
         const brainUrl = pulumi.interpolate`http://brain.${ns}.svc.cluster.local:${AGENCY_PORTS.brain}`;
+        const agentHome = { name: "agent", mountPath: AGENT_HOME };
+        const brainHome = { name: "brain", mountPath: `${AGENT_HOME}/brain` };
 
-        const sidecar = (containerName: string, port: number, resources: ResourceFigures, role: string) =>
+        /** A tenant container: the image running `role` on `port`, told its company (and the Brain's URL). */
+        const tenantContainer = (c: {
+            role: string;
+            port: number;
+            /** The port's name, probed by name; without it the port is named after the role and probed by number. */
+            portName?: string;
+            image: pulumi.Input<string>;
+            resources: ResourceFigures;
+            mounts: { name: string; mountPath: string }[];
+            brainUrl?: pulumi.Input<string>;
+        }) =>
             hardenedContainer({
-                name: containerName,
-                image: args.agentImage,
-                ports: [{ name: shortName(containerName), containerPort: port }],
-                env: [...company, { name: "ROLE", value: role }, { name: "PORT", value: String(port) }, { name: "BRAIN_URL", value: brainUrl }],
-                resources,
-                volumeMounts: [{ name: "agent", mountPath: AGENT_HOME }],
-                ...httpProbes(port, { live: "/health", ready: "/health" }),
+                name: c.role,
+                image: c.image,
+                ports: [{ name: c.portName ?? c.role, containerPort: c.port }],
+                env: [
+                    { name: "COMPANY", value: args.tenant },
+                    { name: "ROLE", value: c.role },
+                    { name: "PORT", value: String(c.port) },
+                    ...(c.brainUrl ? [{ name: "BRAIN_URL", value: c.brainUrl }] : []),
+                ],
+                resources: c.resources,
+                volumeMounts: c.mounts,
+                ...httpProbes(c.portName ?? c.port, { live: "/health", ready: "/health" }),
             });
+        const sidecar = (role: string, port: number, resources: ResourceFigures) =>
+            tenantContainer({ role, port, image: args.agentImage, resources, mounts: [agentHome], brainUrl });
 
         new k8s.apps.v1.StatefulSet(
             `${name}-agent`,
@@ -136,21 +154,18 @@ export class AgencyTenant extends pulumi.ComponentResource {
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
                             containers: [
-                                hardenedContainer({
-                                    name: "agent",
+                                tenantContainer({
+                                    role: "agent",
+                                    port: AGENCY_PORTS.agent,
+                                    portName: "api",
                                     image: args.agentImage,
-                                    ports: [{ name: "api", containerPort: AGENCY_PORTS.agent }],
-                                    env: [...company, { name: "ROLE", value: "agent" }, { name: "PORT", value: String(AGENCY_PORTS.agent) }, { name: "BRAIN_URL", value: brainUrl }],
                                     resources: args.resources.agent,
-                                    volumeMounts: [
-                                        { name: "agent", mountPath: AGENT_HOME },
-                                        { name: "brain", mountPath: `${AGENT_HOME}/brain` },
-                                    ],
-                                    ...httpProbes("api", { live: "/health", ready: "/health" }),
+                                    mounts: [agentHome, brainHome],
+                                    brainUrl,
                                 }),
-                                sidecar("health-monitor", AGENCY_PORTS.healthMonitor, args.resources.healthMonitor, "health-monitor"),
-                                sidecar("swarm", AGENCY_PORTS.swarm, args.resources.swarm, "swarm"),
-                                sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm, "elastic-swarm"),
+                                sidecar("health-monitor", AGENCY_PORTS.healthMonitor, args.resources.healthMonitor),
+                                sidecar("swarm", AGENCY_PORTS.swarm, args.resources.swarm),
+                                sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm),
                             ],
                         }),
                     },
@@ -178,14 +193,13 @@ export class AgencyTenant extends pulumi.ComponentResource {
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
                             containers: [
-                                hardenedContainer({
-                                    name: "brain",
+                                tenantContainer({
+                                    role: "brain",
+                                    port: AGENCY_PORTS.brain,
+                                    portName: "api",
                                     image: args.brainImage,
-                                    ports: [{ name: "api", containerPort: AGENCY_PORTS.brain }],
-                                    env: [...company, { name: "ROLE", value: "brain" }, { name: "PORT", value: String(AGENCY_PORTS.brain) }],
                                     resources: args.resources.brain,
-                                    volumeMounts: [{ name: "brain", mountPath: `${AGENT_HOME}/brain` }],
-                                    ...httpProbes("api", { live: "/health", ready: "/health" }),
+                                    mounts: [brainHome],
                                 }),
                             ],
                         }),
@@ -259,9 +273,4 @@ export class AgencyTenant extends pulumi.ComponentResource {
         }));
         this.registerOutputs({ endpoints: this.endpoints, namespace: this.namespace });
     }
-}
-
-/** Container port names are IANA service names: at most 15 characters. */
-function shortName(name: string): string {
-    return name.length <= 15 ? name : name.slice(0, 15);
 }
