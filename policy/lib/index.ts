@@ -9,6 +9,7 @@ import {
     ResourceValidation,
     ResourceValidationArgs,
 } from "@pulumi/policy";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 
 // ---------------------------------------------------------------------------------------
 // Checklist items
@@ -154,21 +155,9 @@ export function regexes(patterns: string[] | undefined): RegExp[] {
 // ---------------------------------------------------------------------------------------
 // Secret values
 
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
 /** Unwraps Pulumi secrets (the wire sentinel or the policy SDK's `Secret`) to their plain value. */
 export function plain<T = unknown>(value: unknown): T {
-    if (value !== null && typeof value === "object") {
-        const obj = value as Record<string, unknown>;
-        if (obj[SECRET_SIG_KEY] === SECRET_SIG) {
-            return plain(obj.value);
-        }
-        if (obj.constructor?.name === "Secret" && "value" in obj) {
-            return plain(obj.value);
-        }
-    }
-    return value as T;
+    return (isSecretValue(value) ? plain((value as { value: unknown }).value) : value) as T;
 }
 
 /** Whether a value is a Pulumi secret (the sentinel or the SDK wrapper). */
@@ -177,7 +166,7 @@ export function isSecretValue(value: unknown): boolean {
         return false;
     }
     const obj = value as Record<string, unknown>;
-    return obj[SECRET_SIG_KEY] === SECRET_SIG || (obj.constructor?.name === "Secret" && "value" in obj);
+    return obj[specialSigKey] === specialSecretSig || (obj.constructor?.name === "Secret" && "value" in obj);
 }
 
 export function str(value: unknown): string | undefined {
@@ -353,6 +342,15 @@ export function stackWorkloads(resources: PolicyResource[]): Workload[] {
     return resources.flatMap((r) => {
         const w = workloadOf(r.type, r.props, r.urn, r.name);
         return w ? [w] : [];
+    });
+}
+
+/** The HorizontalPodAutoscalers (from `ofType(…, TYPES.hpa)`) whose scaleTargetRef is this workload. */
+export function hpasTargeting<H extends PolicyResource & { ref: ResourceRef }>(hpas: H[], w: Workload): H[] {
+    const kind = kindOf(w.type);
+    return hpas.filter((h) => {
+        const target = plain<Record<string, any>>(h.props.spec?.scaleTargetRef) ?? {};
+        return h.ref.namespace === w.ref.namespace && target.kind === kind && target.name === w.ref.name;
     });
 }
 

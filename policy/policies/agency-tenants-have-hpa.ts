@@ -1,5 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, NAME_LABEL, TYPES, configOf, kindOf, message, ofType, plain, stackWorkloads } from "../lib";
+import { CHECKLIST, NAME_LABEL, TYPES, configOf, hpasTargeting, kindOf, message, ofType, plain, stackWorkloads } from "../lib";
 
 interface Config {
     agentLabel: string;
@@ -26,10 +26,7 @@ export const agencyTenantsHaveHpa: StackValidationPolicy = {
         }
         const hpas = ofType(args.resources, TYPES.hpa);
         for (const a of agents) {
-            const mine = hpas.filter((h) => {
-                const ref = plain<Record<string, any>>(h.props.spec?.scaleTargetRef) ?? {};
-                return h.ref.namespace === a.ref.namespace && ref.kind === "StatefulSet" && ref.name === a.ref.name;
-            });
+            const mine = hpasTargeting(hpas, a);
             if (mine.length === 0) {
                 report(message(a.ref, `tenant namespace ${a.ref.namespace} has no HorizontalPodAutoscaler for it`, item, `add an HPA with scaleTargetRef StatefulSet/${a.ref.name} (agency.hpa)`), a.urn);
             }

@@ -1,5 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, TYPES, configOf, describe, kindOf, message, ofType, plain, stackWorkloads } from "../lib";
+import { CHECKLIST, TYPES, configOf, describe, hpasTargeting, kindOf, message, ofType, plain, stackWorkloads } from "../lib";
 
 interface Config {
     deploymentName: string;
@@ -26,10 +26,7 @@ export const businessLogicHasHpa: StackValidationPolicy = {
         }
         const hpas = ofType(args.resources, TYPES.hpa);
         for (const d of targets) {
-            const mine = hpas.filter((h) => {
-                const ref = plain<Record<string, any>>(h.props.spec?.scaleTargetRef) ?? {};
-                return h.ref.namespace === d.ref.namespace && ref.kind === "Deployment" && ref.name === d.ref.name;
-            });
+            const mine = hpasTargeting(hpas, d);
             if (mine.length === 0) {
                 report(message(d.ref, "no HorizontalPodAutoscaler targets it", item, `add an autoscaling/v2 HPA with scaleTargetRef Deployment/${d.ref.name}, minReplicas >= ${cfg.minReplicas} (businessLogic.hpa)`), d.urn);
                 continue;

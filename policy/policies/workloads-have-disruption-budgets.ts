@@ -1,5 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, TYPES, Workload, configOf, intOrPercent, kindOf, message, ofType, plain, selects, stackWorkloads } from "../lib";
+import { CHECKLIST, TYPES, Workload, configOf, hpasTargeting, intOrPercent, message, ofType, plain, selects, stackWorkloads } from "../lib";
 
 interface Config {
     exemptWorkloads: string[];
@@ -7,12 +7,7 @@ interface Config {
 
 /** The most replicas a workload can run: spec.replicas, or its HPA's maxReplicas when larger. */
 function maxReplicas(w: Workload, hpas: ReturnType<typeof ofType>): number {
-    const scaled = hpas
-        .filter((h) => {
-            const t = plain<Record<string, any>>(h.props.spec?.scaleTargetRef) ?? {};
-            return h.ref.namespace === w.ref.namespace && t.kind === kindOf(w.type) && t.name === w.ref.name;
-        })
-        .map((h) => Number(plain(h.props.spec?.maxReplicas) ?? 0));
+    const scaled = hpasTargeting(hpas, w).map((h) => Number(plain(h.props.spec?.maxReplicas) ?? 0));
     return Math.max(w.replicas ?? 0, ...scaled);
 }
 
