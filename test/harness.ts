@@ -1,6 +1,7 @@
 // Runs the platform under Pulumi mocks and captures what it registers: every resource's
 // type, name, resolved inputs, which input paths were secrets, and whether it is protected.
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -148,7 +149,7 @@ function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unkno
         return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secretPaths));
     }
     if (isPlainObject(value)) {
-        if (value["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+        if (value[specialSigKey] === specialSecretSig) {
             secretPaths.push(at);
             return unwrapSecrets(value.value, at, []);
         }
