@@ -1,13 +1,12 @@
 // Composes the tiers in dependency order and gathers the stack's outputs. index.ts calls
 // this with the validated config; the tests call it with configs of their own.
 import * as pulumi from "@pulumi/pulumi";
-import { PlatformConfig } from "./config";
+import { IngressConfig, PlatformConfig } from "./config";
 import { Agency } from "./components/agency";
 import { AgentRuntime } from "./components/agentRuntime";
 import { AGENTSTATE_API_PORT, AgentState } from "./components/agentState";
 import { BusinessLogic } from "./components/businessLogic";
 import { Connector } from "./components/connector";
-import { IngressSettings } from "./components/kube";
 import { TigerBeetleCluster } from "./components/tigerbeetle";
 
 export interface PlatformOutputs {
@@ -28,9 +27,8 @@ export interface PlatformOutputs {
  */
 export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOptions = {}): PlatformOutputs {
     const prod = cfg.environment === "prod";
-    const ingress: IngressSettings | undefined = cfg.ingress
-        ? { className: cfg.ingress.className, controllerNamespace: cfg.ingress.controllerNamespace, tls: cfg.ingress.tls }
-        : undefined;
+    /** What a tier's ingress args are when the stack has an ingress; undefined otherwise. */
+    const via = <T>(args: (ingress: IngressConfig) => T): T | undefined => (cfg.ingress ? args(cfg.ingress) : undefined);
     const common = { registry: cfg.registry, storageClass: cfg.storageClass };
     const tenantNamespaces = cfg.agency.tenants.map((t) => `${cfg.agency.namespacePrefix}${t}`);
 
@@ -53,7 +51,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         registry: cfg.registry,
         businessLogic: { url: businessLogic.url, namespace: businessLogic.namespace, port: businessLogic.port },
         callerNamespaces: [cfg.connector.namespace],
-        ingress: ingress && cfg.ingress ? { settings: ingress, spspHost: cfg.ingress.hosts.spsp } : undefined,
+        ingress: via((i) => ({ settings: i, spspHost: i.hosts.spsp })),
     }, opts);
 
     const connector = new Connector("connector", {
@@ -64,10 +62,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         localDelivery: { url: agentRuntime.url, namespace: agentRuntime.namespace },
         routePrefix: cfg.agentRuntime.baseAddress,
         monitoringNamespace: cfg.monitoringNamespace,
-        ingress:
-            ingress && cfg.ingress
-                ? { settings: ingress, btpHost: cfg.ingress.hosts.btp, explorerHost: cfg.ingress.hosts.explorer }
-                : undefined,
+        ingress: via((i) => ({ settings: i, btpHost: i.hosts.btp, explorerHost: i.hosts.explorer })),
     }, opts);
 
     const agentState = new AgentState("agentstate", {
@@ -76,7 +71,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         environment: cfg.environment,
         monitoringNamespace: cfg.monitoringNamespace,
         clientNamespaces: [cfg.agentRuntime.namespace, ...tenantNamespaces],
-        ingress: ingress && cfg.ingress ? { settings: ingress, host: cfg.ingress.hosts.agentState } : undefined,
+        ingress: via((i) => ({ settings: i, host: i.hosts.agentState })),
         protect: prod,
     }, opts);
 
