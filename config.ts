@@ -149,7 +149,11 @@ export interface PlatformConfig {
 }
 
 /** Raised with every problem in the stack config, each naming its key and fix. */
-export class ConfigError extends Error {
+/**
+ * Every problem in a stack's config. A `RunError`, so the engine prints the list once,
+ * without a stack trace: the problems are the user's to fix, not the program's.
+ */
+export class ConfigError extends pulumi.RunError {
     constructor(public readonly problems: string[]) {
         super(
             `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was deployed:\n` +
@@ -495,7 +499,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     const v = raw.values;
 
     for (const key of Object.keys(v)) {
-        if (!(key in KEYS)) {
+        if (!Object.prototype.hasOwnProperty.call(KEYS, key)) {
             r.fail(key, "unknown config key", `remove it, or check the spelling against Pulumi.yaml (known keys: ${CONFIG_KEYS.join(", ")})`);
         }
     }

@@ -30,7 +30,7 @@ export class UsageError extends Error {
     }
 }
 
-const USAGE = "usage: npm run deploy -- preview|up|destroy --stack <name> [--summary <file>] [--no-policy]";
+const USAGE = "usage: npm run deploy -- preview|up|destroy --stack <name> [--summary <file>] [--policy-pack <dir>] [--no-policy]";
 
 export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
     const [operation, ...rest] = argv;
@@ -40,12 +40,17 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     let stack: string | undefined;
     let summaryPath = path.join(workDir, "pulumi-summary.md");
     let policy = true;
+    // The pack to run: the repository's own, or a copy the toolchain staged (M2M_POLICY_PACK)
+    // for a Node.js language host that cannot run `runtime: nodejs` packs itself.
+    let policyPackDir = env.M2M_POLICY_PACK || path.join(workDir, "policy");
     for (let i = 0; i < rest.length; i++) {
         const arg = rest[i];
         if (arg === "--stack" || arg === "-s") {
             stack = rest[++i];
         } else if (arg === "--summary") {
             summaryPath = path.resolve(workDir, rest[++i] ?? "");
+        } else if (arg === "--policy-pack") {
+            policyPackDir = path.resolve(workDir, rest[++i] ?? "");
         } else if (arg === "--no-policy") {
             policy = false;
         } else {
@@ -60,6 +65,9 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         throw new UsageError(`no stack file ${path.basename(stackFile)}: create it (copy Pulumi.dev.yaml) and set m2m-platform:environment`);
     }
     const environment = stackEnvironment(stackFile);
+    if (policy && !fs.existsSync(path.join(policyPackDir, "PulumiPolicy.yaml"))) {
+        throw new UsageError(`no policy pack at ${policyPackDir} (no PulumiPolicy.yaml): check --policy-pack or M2M_POLICY_PACK, or pass --no-policy`);
+    }
 
     const pulumiEnv: Record<string, string> = {};
     const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(workDir, ".state")}`;
@@ -83,7 +91,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         workDir,
         backendUrl,
         env: pulumiEnv,
-        policyPack: policy && operation !== "destroy" ? path.join(workDir, "policy") : undefined,
+        policyPack: policy && operation !== "destroy" ? policyPackDir : undefined,
         policyPackConfig: policy && operation !== "destroy" ? path.join(workDir, "policy", "config", `${environment}.json`) : undefined,
         summaryPath,
     };

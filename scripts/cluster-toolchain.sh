@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # cluster-toolchain.sh - build and cache the binaries for a local, loopback-only
 # Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok/kwokctl) plus the Debian packages for a local Docker
-# daemon and registry. etcd is built from source because the Debian etcd
+# kube-scheduler, kwok/kwokctl), the Pulumi CLI with its Node.js language host
+# and Kubernetes provider, plus the Debian packages for a local Docker daemon
+# and registry. etcd is built from source because the Debian etcd
 # (3.4) lacks RequestWatchProgress, which makes watches of recent
 # Kubernetes clients fail and fall back to slow relists.
 #
@@ -10,12 +11,18 @@
 #   ${M2M_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m2m-toolchain}/<component>-<version>/
 # and a component is skipped when its cache dir is complete.
 #
-# Usage: cluster-toolchain.sh [STEP...]   steps: all (default) apt etcd kubernetes kwok print-env
+# Usage: cluster-toolchain.sh [STEP...]
+#   steps: all (default) apt etcd kubernetes kwok pulumi print-env
+#   pulumi = pulumi-cli language-nodejs kubernetes-provider policy-pack. Where a Pulumi CLI
+#   with the Node.js language host and the kubernetes plugin is already
+#   installed (PATH or ~/.pulumi), the pulumi steps build nothing.
 #
 # Environment:
 #   K8S_VERSION        (default v1.37.2)  k8s.io/kubernetes tag; staging modules use v0.<minor>.<patch>
 #   KWOK_VERSION       (default v0.8.0)   sigs.k8s.io/kwok tag
 #   ETCD_VERSION       (default v3.6.16)  go.etcd.io/etcd/server/v3 tag
+#   PULUMI_VERSION     (default v3.248.0) github.com/pulumi/pulumi/pkg/v3 tag (the CLI)
+#   K8S_PROVIDER_VERSION (default 4.25.0) pulumi-resource-kubernetes release
 #   M2M_TOOLCHAIN_DIR  cache root (see above)
 #   SKIP_APT=1         do not apt-get install missing Debian packages
 #   GO                 go binary (default: go)
@@ -24,6 +31,12 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
+# The newest Node.js language host the module proxy serves is the one inside sdk/v3 v3.68.0.
+PULUMI_NODEJS_HOST_VERSION=${PULUMI_NODEJS_HOST_VERSION:-v3.68.0}
+# pulumi-kubernetes v4.25.0 is served only under its pseudo-version.
+K8S_PROVIDER_VERSION=${K8S_PROVIDER_VERSION:-4.25.0}
+K8S_PROVIDER_MODULE_VERSION=${K8S_PROVIDER_MODULE_VERSION:-v4.0.0-20260115033456-f47bc2d6f199}
 TOOLCHAIN_DIR=${M2M_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m2m-toolchain}
 GO=${GO:-go}
 APT_PACKAGES=(docker.io docker-registry busybox-static openssl)
@@ -175,6 +188,127 @@ EOF
   touch "$dir/.complete"
 }
 
+# A Pulumi CLI with the Node.js language host and the kubernetes plugin that is
+# already installed (a connected machine): use it and build nothing.
+pulumi_preinstalled() {
+  [ "${M2M_FORCE_PULUMI_BUILD:-0}" = 1 ] && return 1
+  command -v pulumi >/dev/null 2>&1 || return 1
+  case "$(command -v pulumi)" in "$TOOLCHAIN_DIR"/*) return 1 ;; esac
+  command -v pulumi-language-nodejs >/dev/null 2>&1 || [ -x "$(dirname "$(command -v pulumi)")/pulumi-language-nodejs" ] || return 1
+  pulumi plugin ls 2>/dev/null | grep -q '^kubernetes ' || return 1
+}
+
+pulumi_env() {
+  go_env
+  # The checksum database does not know these modules.
+  export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi/*"
+}
+
+# module_dir WORKDIR MODULE@VERSION : download a module, print its directory.
+module_dir() { (cd "$1" && "$GO" mod download -json "$2" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'); }
+
+step_pulumi_cli() {
+  local dir="$TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION"
+  if [ -x "$dir/bin/pulumi" ] && [ -f "$dir/.complete" ]; then log "pulumi $PULUMI_VERSION: cached"; return 0; fi
+  need_go; pulumi_env
+  local work="$TOOLCHAIN_DIR/.build/pulumi-$PULUMI_VERSION" src
+  mkdir -p "$work" "$dir/bin"
+  printf 'module localbuild/pulumi\n\ngo 1.25\n' >"$work/go.mod"
+  src=$(module_dir "$work" "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION") && [ -n "$src" ] ||
+    die "pulumi/mod-download" "could not download github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION"
+  # pkg's own go.mod points sdk at ../sdk and replaces atotto/clipboard: keep the latter, pin sdk.
+  {
+    printf 'module localbuild/pulumi\n\n%s\n\n' "$(grep -m1 '^go ' "$src/go.mod")"
+    printf 'require (\n\tgithub.com/pulumi/pulumi/pkg/v3 %s\n\tgithub.com/pulumi/pulumi/sdk/v3 %s\n)\n\n' "$PULUMI_VERSION" "$PULUMI_VERSION"
+    grep -E '^replace github.com/atotto/clipboard' "$src/go.mod"
+  } >"$work/go.mod"
+  cp "$src/go.sum" "$work/go.sum" && chmod u+w "$work/go.sum"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' >"$work/tools.go"
+  run_step pulumi/mod-tidy bash -c "cd '$work' && '$GO' mod tidy"
+  run_step pulumi/build build_go_binary "$work" "$dir/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+  touch "$dir/.complete"
+}
+
+# The Node.js language host, and the script the engine runs for dynamic providers.
+step_language_nodejs() {
+  local dir="$TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION"
+  if [ -x "$dir/bin/pulumi-language-nodejs" ] && [ -f "$dir/.complete-nodejs" ]; then log "pulumi-language-nodejs: cached"; return 0; fi
+  need_go; pulumi_env
+  local work="$TOOLCHAIN_DIR/.build/pulumi-language-nodejs-$PULUMI_NODEJS_HOST_VERSION" src dist
+  mkdir -p "$work" "$dir/bin"
+  printf 'module localbuild/nodejshost\n\ngo 1.18\n' >"$work/go.mod"
+  src=$(module_dir "$work" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_NODEJS_HOST_VERSION") && [ -n "$src" ] ||
+    die "language-nodejs/mod-download" "could not download github.com/pulumi/pulumi/sdk/v3@$PULUMI_NODEJS_HOST_VERSION"
+  {
+    printf 'module localbuild/nodejshost\n\ngo 1.18\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n\n' "$PULUMI_NODEJS_HOST_VERSION"
+    grep -E '^replace golang.org/x/text' "$src/go.mod"
+  } >"$work/go.mod"
+  cp "$src/go.sum" "$work/go.sum" && chmod u+w "$work/go.sum"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' >"$work/tools.go"
+  run_step language-nodejs/mod-tidy bash -c "cd '$work' && '$GO' mod tidy"
+  run_step language-nodejs/build build_go_binary "$work" "$dir/bin/pulumi-language-nodejs" \
+    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_NODEJS_HOST_VERSION"
+  dist=$(module_dir "$work" "github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")/nodejs/dist
+  [ -f "$dist/pulumi-resource-pulumi-nodejs" ] || die "language-nodejs/dist" "no pulumi-resource-pulumi-nodejs in $dist"
+  install -m 0755 "$dist/pulumi-resource-pulumi-nodejs" "$dir/bin/pulumi-resource-pulumi-nodejs"
+  touch "$dir/.complete-nodejs"
+}
+
+step_kubernetes_provider() {
+  local dir="$TOOLCHAIN_DIR/pulumi-kubernetes-$K8S_PROVIDER_VERSION"
+  if [ -x "$dir/bin/pulumi-resource-kubernetes" ] && [ -f "$dir/.complete" ]; then
+    log "pulumi-resource-kubernetes $K8S_PROVIDER_VERSION: cached"; return 0
+  fi
+  need_go; pulumi_env
+  local work="$TOOLCHAIN_DIR/.build/pulumi-kubernetes-$K8S_PROVIDER_VERSION" src
+  mkdir -p "$work" "$dir/bin"
+  printf 'module localbuild/probe\n\ngo 1.24\n' >"$work/go.mod"
+  src=$(module_dir "$work" "github.com/pulumi/pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION") && [ -n "$src" ] ||
+    die "kubernetes-provider/mod-download" "could not download pulumi-kubernetes/provider/v4@$K8S_PROVIDER_MODULE_VERSION"
+  # Build inside a writable copy of the module: its go.mod points sdk/v4 at ../sdk, and the
+  # embedded schema files are generated by cmd/pulumi-resource-kubernetes/generate.go.
+  rm -rf "$work/provider" && cp -r "$src" "$work/provider" && chmod -R u+w "$work/provider"
+  (cd "$work/provider" &&
+    sed -i '/^replace github.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => /d' go.mod &&
+    "$GO" mod edit -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@v$K8S_PROVIDER_VERSION") ||
+    die "kubernetes-provider/go.mod" "could not pin sdk/v4 v$K8S_PROVIDER_VERSION"
+  run_step kubernetes-provider/mod-tidy bash -c "cd '$work/provider' && '$GO' mod tidy"
+  run_step kubernetes-provider/generate bash -c "cd '$work/provider/cmd/pulumi-resource-kubernetes' && VERSION=$K8S_PROVIDER_VERSION '$GO' run generate.go"
+  run_step kubernetes-provider/build build_go_binary "$work/provider" "$dir/bin/pulumi-resource-kubernetes" \
+    ./cmd/pulumi-resource-kubernetes "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION"
+  rm -rf "$work/provider"
+  touch "$dir/.complete"
+}
+
+# The Node.js language host built here cannot start a `runtime: nodejs` policy pack (no
+# RunPlugin). Stage the repository's pack for the engine's analyzer-plugin route: a folder
+# of links to policy/ whose PulumiPolicy.yaml says `runtime: nodejs-legacy`, booted by
+# toolchain/plugins/bin/pulumi-analyzer-policy-nodejs-legacy. The pack itself is unchanged.
+REPO_DIR=$(cd "$(dirname "$0")/.." && pwd)
+STAGED_POLICY_PACK="$REPO_DIR/.pulumi/policy-nodejs-legacy"
+
+step_policy_pack() {
+  local src="$REPO_DIR/policy" dst="$STAGED_POLICY_PACK" f modules
+  [ -f "$src/PulumiPolicy.yaml" ] || die "policy-pack" "no policy pack at $src"
+  rm -rf "$dst" && mkdir -p "$dst"
+  for f in "$src"/* ; do
+    case "$(basename "$f")" in PulumiPolicy.yaml|node_modules) ;; *) ln -s "$f" "$dst/$(basename "$f")" ;; esac
+  done
+  modules="$src/node_modules"; [ -d "$modules" ] || modules="$REPO_DIR/node_modules"
+  [ -d "$modules/@pulumi/policy" ] || die "policy-pack" "@pulumi/policy is not installed: run npm ci in $REPO_DIR"
+  ln -s "$modules" "$dst/node_modules"
+  sed 's/^runtime: nodejs$/runtime: nodejs-legacy/' "$src/PulumiPolicy.yaml" >"$dst/PulumiPolicy.yaml"
+  grep -q '^runtime: nodejs-legacy$' "$dst/PulumiPolicy.yaml" || die "policy-pack" "policy/PulumiPolicy.yaml does not say runtime: nodejs"
+  log "policy pack staged for the analyzer-plugin route at $dst"
+}
+
+step_pulumi() {
+  if pulumi_preinstalled; then log "pulumi: using the installed CLI $(command -v pulumi) and its plugins"; return 0; fi
+  step_pulumi_cli; step_language_nodejs; step_kubernetes_provider; step_policy_pack
+}
+
 print_env() {
   cat <<EOF
 export M2M_TOOLCHAIN_DIR="$TOOLCHAIN_DIR"
@@ -182,6 +316,15 @@ export K8S_VERSION="$K8S_VERSION"
 export KWOK_VERSION="$KWOK_VERSION"
 export ETCD_VERSION="$ETCD_VERSION"
 EOF
+  if ! pulumi_preinstalled; then
+    cat <<EOF
+export PULUMI_TOOLCHAIN_BIN="$TOOLCHAIN_DIR/pulumi-$PULUMI_VERSION/bin:$TOOLCHAIN_DIR/pulumi-kubernetes-$K8S_PROVIDER_VERSION/bin"
+export PATH="\$PULUMI_TOOLCHAIN_BIN:$REPO_DIR/toolchain/plugins/bin:\$PATH"
+export M2M_POLICY_PACK="$STAGED_POLICY_PACK"
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_SKIP_UPDATE_CHECK=true
+EOF
+  fi
 }
 
 main() {
@@ -189,13 +332,18 @@ main() {
   local what
   for what in "${@:-all}"; do
     case "$what" in
-      all) step_apt; step_etcd; step_kubernetes; step_kwok ;;
+      all) step_apt; step_pulumi; step_etcd; step_kubernetes; step_kwok ;;
       apt) step_apt ;;
       etcd) step_etcd ;;
       kubernetes) step_kubernetes ;;
       kwok) step_kwok ;;
+      pulumi) step_pulumi ;;
+      pulumi-cli) step_pulumi_cli ;;
+      language-nodejs) step_language_nodejs ;;
+      kubernetes-provider) step_kubernetes_provider ;;
+      policy-pack) step_policy_pack ;;
       print-env) print_env ;;
-      *) echo "usage: $0 [all|apt|etcd|kubernetes|kwok|print-env]..." >&2; exit 2 ;;
+      *) echo "usage: $0 [all|apt|etcd|kubernetes|kwok|pulumi|pulumi-cli|language-nodejs|kubernetes-provider|policy-pack|print-env]..." >&2; exit 2 ;;
     esac
   done
 }

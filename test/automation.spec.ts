@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { DEV_PASSPHRASE, UsageError, resolveOptions } from "../automation/options";
 import { RunSummary, tierOf } from "../automation/summary";
@@ -31,6 +33,18 @@ describe("deploy driver", () => {
             const o = resolveOptions(["preview", "-s", "prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/pp" }, ROOT);
             assert.deepStrictEqual(Object.keys(o.env).sort(), ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"]);
             assert.strictEqual(o.policyPackConfig, path.join(ROOT, "policy", "config", "prod.json"));
+        });
+
+        it("runs the pack named by --policy-pack or M2M_POLICY_PACK (a staged copy), and refuses a folder without PulumiPolicy.yaml", () => {
+            const staged = fs.mkdtempSync(path.join(os.tmpdir(), "pack-"));
+            fs.writeFileSync(path.join(staged, "PulumiPolicy.yaml"), "runtime: nodejs-legacy\n");
+            assert.strictEqual(resolveOptions(["preview", "--stack", "dev"], { M2M_POLICY_PACK: staged }, ROOT).policyPack, staged);
+            assert.strictEqual(resolveOptions(["preview", "--stack", "dev", "--policy-pack", staged], {}, ROOT).policyPack, staged);
+            assert.throws(
+                () => resolveOptions(["preview", "--stack", "dev", "--policy-pack", os.tmpdir()], {}, ROOT),
+                (e: unknown) => e instanceof UsageError && /no policy pack at .*--policy-pack or M2M_POLICY_PACK/.test(e.message),
+            );
+            fs.rmSync(staged, { recursive: true });
         });
 
         it("runs destroy without the policy pack", () => {

@@ -12,6 +12,8 @@ function rejects(stack: string, overrides: Record<string, unknown>, key: string,
         () => stackConfig(stack, overrides, opts),
         (err: unknown) => {
             assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+            // The engine prints a RunError's message alone, without a stack trace.
+            assert.ok(err instanceof pulumi.RunError, "a ConfigError is a RunError");
             const problem = err.problems.find((p) => p.startsWith(`${PROJECT}:${key}:`));
             assert.ok(problem, `no problem names ${key}; got:\n${err.message}`);
             assert.match(problem, message);
@@ -22,13 +24,24 @@ function rejects(stack: string, overrides: Record<string, unknown>, key: string,
 }
 
 describe("config", () => {
-    it("declares in Pulumi.yaml exactly the keys it accepts, secrets as secret", () => {
-        const project = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as { name: string; config: Record<string, any> };
+    it("declares in Pulumi.yaml every key it accepts but the optional secrets, each optional key with a default", () => {
+        const text = fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8");
+        const project = yaml.load(text) as { name: string; config: Record<string, any> };
         assert.strictEqual(project.name, PROJECT);
-        assert.deepStrictEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+        const secrets = SECRET_KEYS as readonly string[];
+        assert.deepStrictEqual(Object.keys(project.config).sort(), CONFIG_KEYS.filter((k) => !secrets.includes(k)).sort());
         for (const [key, decl] of Object.entries(project.config)) {
             assert.ok(decl.description, `${key} is described`);
-            assert.strictEqual(decl.secret === true, (SECRET_KEYS as readonly string[]).includes(key), `${key} secret flag`);
+            // The engine refuses a stack that lacks a declared key with no default.
+            assert.strictEqual("default" in decl, key !== "environment", `${key}: only environment is required`);
+            if (decl.type === "object") {
+                assert.deepStrictEqual(decl.default, {}, `${key}: an object key defaults to {} (every field at its default)`);
+            }
+        }
+        // A declared secret would be required in every stack (a default is plaintext, which the
+        // engine rejects for a secret key), so the optional secrets are documented in a comment.
+        for (const key of secrets) {
+            assert.match(text, new RegExp(`^#\\s+${key}: .*\\(secret`, "m"), `${key} is documented in Pulumi.yaml`);
         }
     });
 
@@ -173,6 +186,11 @@ describe("config", () => {
 
         it("an unknown key", () => {
             rejects("dev", { tigerbeetel: { replicas: 1 } }, "tigerbeetel", /unknown config key/);
+        });
+
+        it("a key named after an Object.prototype member (constructor, toString)", () => {
+            rejects("dev", { constructor: "x" }, "constructor", /unknown config key/);
+            rejects("dev", { toString: "x" }, "toString", /unknown config key/);
         });
 
         it("an unknown field inside a key", () => {
