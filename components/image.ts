@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import { ImageSpec, RegistryConfig } from "../config";
 
 export interface ContainerImageArgs {
@@ -33,7 +34,9 @@ export class ContainerImage extends pulumi.ComponentResource {
                     imageName: `${spec.repository}:${spec.tag}`,
                     build: {
                         context: spec.context,
-                        dockerfile: spec.dockerfile,
+                        // The stack file names the Dockerfile inside the context (as `docker build`
+                        // does); the provider resolves a relative path from the program directory.
+                        dockerfile: path.join(spec.context, spec.dockerfile ?? "Dockerfile"),
                         target: spec.target,
                         args: spec.args,
                         platform: "linux/amd64",

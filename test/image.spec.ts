@@ -17,11 +17,17 @@ describe("ContainerImage", () => {
     it("builds prod images from their contexts and pushes them to the registry with its credentials", () => {
         const connector = ofKind(prod, "Image").find((i) => i.props.imageName === "registry.example.com/m2m-connector:v1.0.0");
         assert.ok(connector, "connector image built");
-        assert.deepStrictEqual(connector.props.build, { context: "../m2m", dockerfile: "Dockerfile", args: {}, platform: "linux/amd64" });
+        assert.deepStrictEqual(connector.props.build, { context: "../m2m", dockerfile: "../m2m/Dockerfile", args: {}, platform: "linux/amd64" });
         assert.strictEqual(connector.props.registry.server, "registry.example.com");
         assert.strictEqual(connector.props.registry.username, "m2m-ci");
         assert.strictEqual(connector.props.registry.password, "registry-password-for-tests");
         assert.ok(connector.secretPaths.some((p) => p === "registry" || p === "registry.password"), "the password is a secret");
+    });
+
+    it("names each Dockerfile inside its build context, as the provider resolves relative paths from the program directory", () => {
+        const dockerfiles = Object.fromEntries(ofKind(prod, "Image").map((i) => [i.props.imageName, i.props.build.dockerfile]));
+        assert.strictEqual(dockerfiles["registry.example.com/m2m-agent-runtime:v1.0.0"], "../m2m/packages/agent-runtime/Dockerfile");
+        assert.strictEqual(dockerfiles["registry.example.com/my-business-logic:v1.0.0"], "../my-agent/Dockerfile");
     });
 
     it("runs every built image by digest", () => {
