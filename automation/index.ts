@@ -43,6 +43,12 @@ async function main(): Promise<number> {
     const outputs = opts.operation === "destroy" || runError ? {} : await stack.outputs();
     fs.writeFileSync(opts.summaryPath, summary.render(outputs));
     console.log(`summary written to ${opts.summaryPath}`);
+    if (opts.operation === "up" && !runError) {
+        console.log("endpoints:");
+        for (const [name, o] of Object.entries(outputs)) {
+            console.log(`  ${name}: ${o.secret ? "(secret)" : JSON.stringify(o.value)}`);
+        }
+    }
     for (const v of summary.mandatoryViolations) {
         console.error(`mandatory policy violation ${v.policy}: ${v.message}`);
     }

@@ -1,0 +1,134 @@
+// What the integration suite needs to drive the real engine the way users do: the deploy
+// driver as a child process (`npm run deploy -- …`), stack files written for a scenario,
+// the Pulumi CLI for what the driver does not do (secrets into a stack file, state export)
+// and kubectl against the same cluster. Every prerequisite is checked up front, and a
+// missing one fails with the command that provides it.
+import { SpawnSyncReturns, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+
+export const ROOT = path.resolve(__dirname, "../..");
+const PROJECT = "m2m-platform";
+
+/** Scenario stacks are named `it-…`; their stack files are git-ignored and removed after the suite. */
+export const STACK_PREFIX = "it-";
+
+export interface DriverRun {
+    code: number;
+    output: string;
+    summary: string;
+}
+
+/** One backend (a temp folder) and passphrase for the whole suite, never the user's `.state/`. */
+export class Engine {
+    readonly backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "m2m-it-state-"));
+    readonly passphrase = "integration-suite-passphrase";
+    private readonly stackFiles = new Set<string>();
+
+    get env(): NodeJS.ProcessEnv {
+        return {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${this.backendDir}`,
+            PULUMI_CONFIG_PASSPHRASE: this.passphrase,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        };
+    }
+
+    /** `npm run deploy -- <op> --stack <stack> …` with a summary file of its own. */
+    driver(op: "preview" | "up" | "destroy", stack: string, ...args: string[]): DriverRun {
+        const summaryPath = path.join(this.backendDir, `${stack}-${op}-${Date.now()}.md`);
+        const r = run("npx", ["ts-node", "--transpile-only", "automation/index.ts", op, "--stack", stack, "--summary", summaryPath, ...args], this.env);
+        return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}`, summary: fs.existsSync(summaryPath) ? fs.readFileSync(summaryPath, "utf8") : "" };
+    }
+
+    pulumi(args: string[], opts: { allowFailure?: boolean } = {}): string {
+        const r = run("pulumi", [...args, "--non-interactive", "--cwd", ROOT], this.env);
+        if (r.status !== 0 && !opts.allowFailure) {
+            throw new Error(`pulumi ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+        }
+        return `${r.stdout}${r.stderr}`;
+    }
+
+    /**
+     * Writes Pulumi.<stack>.yaml from a base stack file with `config` merged over it (keys
+     * without the project prefix), creates the stack, and sets `secrets` encrypted.
+     */
+    writeStack(stack: string, base: "dev" | "prod", config: Record<string, unknown> = {}, secrets: Record<string, string> = {}): void {
+        const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+        const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> };
+        const existing = fs.existsSync(file) ? (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+        for (const [k, v] of Object.entries(config)) {
+            const key = `${PROJECT}:${k}`;
+            if (v === undefined) {
+                delete doc.config[key];
+            } else {
+                doc.config[key] = v;
+            }
+        }
+        fs.writeFileSync(file, yaml.dump({ ...existing, config: { ...(existing.config as object), ...doc.config } }));
+        this.stackFiles.add(file);
+        this.pulumi(["stack", "select", "--create", stack]);
+        for (const [k, v] of Object.entries(secrets)) {
+            this.pulumi(["config", "set", "--secret", "--stack", stack, k, v]);
+        }
+    }
+
+    /** The stack's state as `pulumi stack export` prints it (secrets stay encrypted). */
+    exportState(stack: string): string {
+        return this.pulumi(["stack", "export", "--stack", stack]);
+    }
+
+    cleanup(): void {
+        for (const f of this.stackFiles) {
+            fs.rmSync(f, { force: true });
+        }
+        fs.rmSync(this.backendDir, { recursive: true, force: true });
+    }
+}
+
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): SpawnSyncReturns<string> {
+    return spawnSync(cmd, args, { cwd: ROOT, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, input, timeout: 15 * 60 * 1000 });
+}
+
+export function kubectl(...args: string[]): string {
+    const r = run(process.env.KUBECTL || "kubectl", args);
+    if (r.status !== 0) {
+        throw new Error(`kubectl ${args.join(" ")} failed:\n${r.stderr}`);
+    }
+    return r.stdout;
+}
+
+export function kubectlJson<T = any>(...args: string[]): T {
+    return JSON.parse(kubectl(...args, "-o", "json")) as T;
+}
+
+const HOW =
+    "build the toolchain and start the local cluster: scripts/cluster-toolchain.sh all && " +
+    'eval "$(scripts/cluster-toolchain.sh print-env)" && eval "$(scripts/local-cluster.sh up)" ' +
+    "(or run `npm run test:integration` through .ci/run, which does both)";
+
+/** Fails with the command that provides whatever is missing. */
+export function checkPrerequisites(): void {
+    const missing: string[] = [];
+    const has = (bin: string) => run("sh", ["-c", `command -v ${bin}`]).status === 0;
+    for (const bin of ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"]) {
+        if (!has(bin)) {
+            missing.push(`${bin} is not on PATH`);
+        }
+    }
+    const random = run("sh", ["-c", "pulumi plugin ls 2>/dev/null | grep -q '^random ' || command -v pulumi-resource-random"]);
+    if (random.status !== 0) {
+        missing.push("no random provider: neither installed (`pulumi plugin ls`) nor the stand-in on PATH (toolchain/plugins/bin)");
+    }
+    if (!process.env.KUBECONFIG) {
+        missing.push("KUBECONFIG is not set");
+    } else if (run(process.env.KUBECTL || "kubectl", ["get", "--raw", "/readyz"]).status !== 0) {
+        missing.push(`the API server of ${process.env.KUBECONFIG} does not answer /readyz`);
+    }
+    if (missing.length) {
+        throw new Error(`integration prerequisites missing:\n  - ${missing.join("\n  - ")}\nFix: ${HOW}`);
+    }
+}
