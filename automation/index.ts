@@ -17,7 +17,7 @@ async function main(): Promise<number> {
     console.log(`${opts.operation} of stack ${opts.stack} (${opts.environment}) on ${opts.backendUrl}`);
 
     const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName: opts.stack, workDir },
+        { stackName: opts.stack, workDir: opts.projectDir },
         { envVars: opts.env, secretsProvider: "passphrase" },
     );
     const summary = new RunSummary(opts.operation, opts.stack);
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
         }
     } catch (err) {
         runError = err;
-        summary.errors.push(err instanceof Error ? err.message.split("\n")[0] : String(err));
+        summary.errors.push(engineError(err));
     }
     const outputs = opts.operation === "destroy" || runError ? {} : await stack.outputs();
     fs.writeFileSync(opts.summaryPath, summary.render(outputs));
@@ -55,6 +55,13 @@ async function main(): Promise<number> {
     return summary.failed ? 1 : 0;
 }
 
+/** The engine's own `error:` line from a failed CLI call, not the Automation API's wrapper text. */
+function engineError(err: unknown): string {
+    const text = err instanceof Error ? err.message : String(err);
+    const lines = text.split("\n").map((l) => l.trim());
+    return lines.find((l) => l.startsWith("error:")) ?? lines.find((l) => l !== "" && !/^code: -?\d+$/.test(l)) ?? text;
+}
+
 /** A missing Pulumi CLI surfaces as a spawn ENOENT deep inside the Automation API. */
 function isMissingCli(err: unknown): boolean {
     return /spawn pulumi ENOENT|ENOENT: pulumi version/.test(String((err as Error)?.message ?? err));
@@ -68,7 +75,8 @@ main().then(
         } else if (isMissingCli(err)) {
             console.error("error: the Pulumi CLI is not on PATH. Install Pulumi 3.248 or newer (with its Node.js language host) and run again.");
         } else {
-            console.error(err);
+            console.error(`error: ${engineError(err).replace(/^error: /, "")}`);
+            process.exit(1);
         }
         process.exit(2);
     },

@@ -12,6 +12,8 @@ export interface DriverOptions {
     /** `dev` or `prod`, from the stack file: selects the policy config and the passphrase rule. */
     environment: "dev" | "prod";
     workDir: string;
+    /** The Pulumi project to run: this repository's program unless --project-dir names another. */
+    projectDir: string;
     backendUrl: string;
     /** Environment for the Pulumi CLI: backend and passphrase (never logged). */
     env: Record<string, string>;
@@ -30,7 +32,7 @@ export class UsageError extends Error {
     }
 }
 
-const USAGE = "usage: npm run deploy -- preview|up|destroy --stack <name> [--summary <file>] [--policy-pack <dir>] [--no-policy]";
+const USAGE = "usage: npm run deploy -- preview|up|destroy --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy]";
 
 export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
     const [operation, ...rest] = argv;
@@ -40,6 +42,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     let stack: string | undefined;
     let summaryPath = path.join(workDir, "pulumi-summary.md");
     let policy = true;
+    let projectDir = workDir;
     // The pack to run: the repository's own, or a copy the toolchain staged (M2M_POLICY_PACK)
     // for a Node.js language host that cannot run `runtime: nodejs` packs itself.
     let policyPackDir = env.M2M_POLICY_PACK || path.join(workDir, "policy");
@@ -49,6 +52,8 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
             stack = rest[++i];
         } else if (arg === "--summary") {
             summaryPath = path.resolve(workDir, rest[++i] ?? "");
+        } else if (arg === "--project-dir") {
+            projectDir = path.resolve(workDir, rest[++i] ?? "");
         } else if (arg === "--policy-pack") {
             policyPackDir = path.resolve(workDir, rest[++i] ?? "");
         } else if (arg === "--no-policy") {
@@ -60,7 +65,10 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     if (!stack) {
         throw new UsageError(`--stack is required.\n${USAGE}`);
     }
-    const stackFile = path.join(workDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) {
+        throw new UsageError(`no Pulumi project at ${projectDir} (no Pulumi.yaml): check --project-dir`);
+    }
+    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         throw new UsageError(`no stack file ${path.basename(stackFile)}: create it (copy Pulumi.dev.yaml) and set m2m-platform:environment`);
     }
@@ -89,6 +97,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         stack,
         environment,
         workDir,
+        projectDir,
         backendUrl,
         env: pulumiEnv,
         policyPack: policy && operation !== "destroy" ? policyPackDir : undefined,

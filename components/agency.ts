@@ -105,7 +105,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
         const agentId: Identity = { name: "agency-agent", instance: name, component: "agent" };
         const brainId: Identity = { name: "agency-brain", instance: name, component: "brain" };
         const labels = recommendedLabels(agentId);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId });
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId, holdsData: true });
         const ns = foundation.name;
         const brainUrl = pulumi.interpolate`http://brain.${ns}.svc.cluster.local:${AGENCY_PORTS.brain}`;
         const agentHome = { name: "agent", mountPath: AGENT_HOME };

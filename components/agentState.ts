@@ -60,6 +60,7 @@ export class AgentState extends pulumi.ComponentResource {
             registry: args.registry,
             appName: "agentstate",
             component: "state-store",
+            holdsData: true,
         });
 
         // One RandomBytes per key id: 32 bytes, base64, the figure the seed's `openssl rand -base64 32` gives.

@@ -54,6 +54,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
             registry: args.registry,
             appName: "business-logic",
             component: "business-logic",
+            holdsData: args.database.mode !== "external",
         });
 
         const database = this.database(name, args, ns, foundation.serviceAccount.metadata.name);

@@ -203,6 +203,12 @@ export interface FoundationArgs {
     id: Identity;
     /** Pod Security Admission level; `privileged` only where a tier documents why. */
     podSecurity?: "restricted" | "baseline" | "privileged";
+    /**
+     * The namespace holds claims (volumes with the tier's data). Pulumi then never deletes
+     * it: removing the tier (a tenant offboarded, a `destroy`) deletes the workloads but
+     * leaves the namespace and its claims; purging them is a separate, explicit step.
+     */
+    holdsData?: boolean;
 }
 
 /**
@@ -224,7 +230,7 @@ export function namespaceFoundation(parent: pulumi.Resource, prefix: string, arg
                 },
             },
         },
-        { parent },
+        { parent, retainOnDelete: args.holdsData === true },
     );
     const name = namespace.metadata.name;
     const serviceAccount = new k8s.core.v1.ServiceAccount(

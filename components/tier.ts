@@ -11,6 +11,7 @@ export interface TierBaseArgs {
     appName: string;
     component: string;
     podSecurity?: FoundationArgs["podSecurity"];
+    holdsData?: boolean;
 }
 
 export interface TierBase {
@@ -31,6 +32,11 @@ export function tierBase(parent: pulumi.ComponentResource, name: string, args: T
         component: args.component,
         version: args.image.kind === "prebuilt" ? imageTag(args.image.ref) : undefined,
     };
-    const foundation = namespaceFoundation(parent, name, { namespace: args.namespace, id, podSecurity: args.podSecurity });
+    const foundation = namespaceFoundation(parent, name, {
+        namespace: args.namespace,
+        id,
+        podSecurity: args.podSecurity,
+        holdsData: args.holdsData,
+    });
     return { image, id, labels: recommendedLabels(id), foundation, ns: foundation.name };
 }

@@ -72,6 +72,7 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             appName: "tigerbeetle",
             component: "ledger",
             podSecurity: "privileged",
+            holdsData: true,
         });
 
         this.clusterId = this.resolveClusterId(name, args);

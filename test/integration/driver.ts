@@ -3,7 +3,7 @@
 // the Pulumi CLI for what the driver does not do (secrets into a stack file, state export)
 // and kubectl against the same cluster. Every prerequisite is checked up front, and a
 // missing one fails with the command that provides it.
-import { SpawnSyncReturns, spawnSync } from "child_process";
+import { SpawnSyncReturns, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
@@ -44,8 +44,32 @@ export class Engine {
         return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}`, summary: fs.existsSync(summaryPath) ? fs.readFileSync(summaryPath, "utf8") : "" };
     }
 
-    pulumi(args: string[], opts: { allowFailure?: boolean } = {}): string {
-        const r = run("pulumi", [...args, "--non-interactive", "--cwd", ROOT], this.env);
+    /** The driver in the background, its output in a file, so a spec can kill its engine mid-run. */
+    driverAsync(op: "preview" | "up" | "destroy", stack: string, ...args: string[]): BackgroundRun {
+        const log = path.join(this.backendDir, `${stack}-${op}-${Date.now()}.log`);
+        const fd = fs.openSync(log, "w");
+        const child = spawn("npx", ["ts-node", "--transpile-only", "automation/index.ts", op, "--stack", stack, ...args], {
+            cwd: ROOT,
+            env: this.env,
+            stdio: ["ignore", fd, fd],
+        });
+        fs.closeSync(fd);
+        const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+        return {
+            output: () => fs.readFileSync(log, "utf8"),
+            exited,
+            killEngine: () => {
+                const engines = descendants(child.pid!).filter((pid) => run("ps", ["-o", "comm=", "-p", String(pid)]).stdout.trim() === "pulumi");
+                for (const pid of engines) {
+                    process.kill(pid, "SIGKILL");
+                }
+                return engines.length;
+            },
+        };
+    }
+
+    pulumi(args: string[], opts: { allowFailure?: boolean; cwd?: string } = {}): string {
+        const r = run("pulumi", [...args, "--non-interactive", "--cwd", opts.cwd ?? ROOT], this.env);
         if (r.status !== 0 && !opts.allowFailure) {
             throw new Error(`pulumi ${args.join(" ")} failed (${r.status}):\n${r.stdout}${r.stderr}`);
         }
@@ -56,8 +80,8 @@ export class Engine {
      * Writes Pulumi.<stack>.yaml from a base stack file with `config` merged over it (keys
      * without the project prefix), creates the stack, and sets `secrets` encrypted.
      */
-    writeStack(stack: string, base: "dev" | "prod", config: Record<string, unknown> = {}, secrets: Record<string, string> = {}): void {
-        const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    writeStack(stack: string, base: "dev" | "prod", config: Record<string, unknown> = {}, secrets: Record<string, string> = {}, projectDir = ROOT): void {
+        const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
         const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> };
         const existing = fs.existsSync(file) ? (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
         for (const [k, v] of Object.entries(config)) {
@@ -70,9 +94,9 @@ export class Engine {
         }
         fs.writeFileSync(file, yaml.dump({ ...existing, config: { ...(existing.config as object), ...doc.config } }));
         this.stackFiles.add(file);
-        this.pulumi(["stack", "select", "--create", stack]);
+        this.pulumi(["stack", "select", "--create", stack], { cwd: projectDir });
         for (const [k, v] of Object.entries(secrets)) {
-            this.pulumi(["config", "set", "--secret", "--stack", stack, k, v]);
+            this.pulumi(["config", "set", "--secret", "--stack", stack, k, v], { cwd: projectDir });
         }
     }
 
@@ -87,6 +111,18 @@ export class Engine {
         }
         fs.rmSync(this.backendDir, { recursive: true, force: true });
     }
+}
+
+export interface BackgroundRun {
+    output(): string;
+    /** SIGKILLs every `pulumi` process under the driver; returns how many. */
+    killEngine(): number;
+    exited: Promise<number>;
+}
+
+function descendants(pid: number): number[] {
+    const children = run("pgrep", ["-P", String(pid)]).stdout.split("\n").filter(Boolean).map(Number);
+    return children.flatMap((c) => [c, ...descendants(c)]);
 }
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): SpawnSyncReturns<string> {

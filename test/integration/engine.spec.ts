@@ -1,7 +1,8 @@
 // The program, the policy pack and the driver under the real Pulumi engine, the real
 // Kubernetes provider and the local API server: what users run, checked as they would.
 import * as assert from "assert";
-import { Engine, STACK_PREFIX, checkPrerequisites, kubectlJson } from "./driver";
+import * as path from "path";
+import { Engine, ROOT, STACK_PREFIX, checkPrerequisites, kubectl, kubectlJson, run } from "./driver";
 import { stageDevImageContext } from "./context";
 
 /** Secret config a prod stack holds encrypted; throwaway values, recognisable in any leak check. */
@@ -56,6 +57,61 @@ describe("the real engine, through the deploy driver", function () {
             assert.deepStrictEqual(cantRun(r.output), [], "every policy runs during preview");
             assert.strictEqual(r.code, 0, r.output);
             assert.doesNotMatch(r.summary, /\| mandatory \|/);
+        });
+
+        it("fails a non-compliant prod preview with each policy's message, in the output and the summary", () => {
+            const stack = `${STACK_PREFIX}noncompliant`;
+            const fixture = path.join(ROOT, "test/integration/fixtures/noncompliant");
+            engine.writeStack(stack, "prod", prodOnThisMachine(context), PROD_SECRETS, fixture);
+            const r = engine.driver("preview", stack, "--project-dir", fixture);
+            assert.notStrictEqual(r.code, 0, "a mandatory violation fails the preview");
+            assert.deepStrictEqual(cantRun(r.output), []);
+            for (const [policy, message] of [
+                ["tigerbeetle-replica-quorum", /2 replicas/],
+                ["images-are-pinned", /latest/],
+                ["connector-lists-every-tigerbeetle-replica", /tigerbeetle-2/],
+            ] as const) {
+                const row = r.summary.split("\n").find((l) => l.startsWith(`| mandatory | \`${policy}\``));
+                assert.ok(row, `the summary lists ${policy} as mandatory:\n${r.summary}`);
+                assert.match(row, message);
+                assert.match(r.output, new RegExp(`mandatory policy violation ${policy}`));
+            }
+        });
+    });
+
+    describe("an image the stack builds", () => {
+        const stack = `${STACK_PREFIX}build`;
+        const prefix = "itb-";
+        const registry = process.env.LOCAL_REGISTRY ?? "127.0.0.1:5000";
+
+        before(function () {
+            if (run("docker", ["version"]).status !== 0) {
+                throw new Error("no Docker daemon answers (DOCKER_HOST): start it with scripts/local-cluster.sh up (LOCAL_CLUSTER_DOCKER=1, the default)");
+            }
+        });
+        after(() => {
+            engine.driver("destroy", stack);
+            for (const ns of kubectlJson<{ items: { metadata: { name: string } }[] }>("get", "namespaces").items.map((n) => n.metadata.name)) {
+                if (ns.startsWith(prefix)) {
+                    kubectl("delete", "namespace", ns, "--wait=false");
+                }
+            }
+        });
+
+        it("is pushed to the local registry and the workload runs it by digest", () => {
+            engine.writeStack(stack, "dev", {
+                namespacePrefix: prefix,
+                registry: { server: registry },
+                connector: { image: { context, dockerfile: "Dockerfile", tag: "it-build" }, logLevel: "debug" },
+            });
+            const r = engine.driver("up", stack);
+            assert.strictEqual(r.code, 0, r.output);
+            const image: string = kubectlJson("get", "deployment", "connector", "-n", `${prefix}m2m-connector`).spec.template.spec.containers[0].image;
+            const m = new RegExp(`^${registry.replace(/\./g, "\\.")}/m2m-connector@(sha256:[0-9a-f]{64})$`).exec(image);
+            assert.ok(m, `the Deployment runs the pushed image by digest: ${image}`);
+            const head = run("curl", ["-sf", "-o", "/dev/null", "-w", "%{http_code}", "-I", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json", `http://${registry}/v2/m2m-connector/manifests/${m[1]}`]);
+            assert.strictEqual(head.stdout, "200", "the registry serves that digest");
+            assert.match(engine.driver("up", stack).summary, /^No changes\.$/m, "an unchanged context rebuilds nothing");
         });
     });
 
@@ -128,6 +184,72 @@ describe("the real engine, through the deploy driver", function () {
                 engine.writeStack(stack, "dev", { tigerbeetle: { replicas: 1, clusterId: "0" } });
             });
         }
+
+        it("removes a removed tenant's workloads and keeps its namespace and claims", () => {
+            const tenants = (list: string[]) => ({ agency: { image: "127.0.0.1:5000/m2m/digital-agency:v1.0.0", tenants: list } });
+            engine.writeStack(stack, "dev", tenants(["client-a", "client-b"]));
+            assert.strictEqual(engine.driver("up", stack).code, 0);
+            const ns = `${prefix}client-b`;
+            const claimsBefore = kubectlJson<{ items: { metadata: { uid: string } }[] }>("get", "pvc", "-n", ns).items.map((c) => c.metadata.uid).sort();
+            assert.ok(claimsBefore.length >= 2, "client-b has its agent and brain claims");
+            engine.writeStack(stack, "dev", tenants(["client-a"]));
+            const r = engine.driver("up", stack);
+            assert.strictEqual(r.code, 0, r.output);
+            assert.deepStrictEqual(workloads().filter((w) => w.metadata.namespace === ns).map(ref), [], "client-b's workloads are gone");
+            assert.ok(namespaces().includes(ns), "its namespace stays");
+            const claimsAfter = kubectlJson<{ items: { metadata: { uid: string } }[] }>("get", "pvc", "-n", ns).items.map((c) => c.metadata.uid).sort();
+            assert.deepStrictEqual(claimsAfter, claimsBefore, "the same claims, not new ones");
+        });
+
+        it("keeps every secret value out of the state, the outputs, the objects and the driver's log", () => {
+            const keys = capKeys();
+            const secrets = [keys.active, keys.next, ...Object.values(PROD_SECRETS)];
+            const password = Buffer.from(kubectlJson("get", "secret", "postgres", "-n", `${prefix}my-agent`).data.POSTGRES_PASSWORD, "base64").toString();
+            secrets.push(password);
+            const r = engine.driver("up", stack);
+            const places: Record<string, string> = {
+                "the state": engine.exportState(stack),
+                "the outputs": engine.pulumi(["stack", "output", "--json", "--stack", stack]),
+                "the driver's log": r.output,
+                "the summary": r.summary,
+                "every object but Secrets": kubectl("get", "configmaps,deployments,statefulsets,services,pods", "--all-namespaces", "-o", "yaml"),
+            };
+            for (const [where, text] of Object.entries(places)) {
+                for (const s of secrets) {
+                    assert.ok(!text.includes(s), `a secret value appears in ${where}`);
+                }
+            }
+        });
+
+        it("converges after an up killed mid-deployment: refresh, then up, with no duplicate or orphan", async () => {
+            engine.writeStack(stack, "dev", { agency: { image: "127.0.0.1:5000/m2m/digital-agency:v1.0.0", tenants: ["client-a", "client-c"] } });
+            const child = engine.driverAsync("up", stack);
+            const started = Date.now();
+            while (!/client-c.*creating/.test(child.output()) && Date.now() - started < 120_000) {
+                await new Promise((res) => setTimeout(res, 100));
+            }
+            assert.ok(child.killEngine() > 0, `the engine was running:\n${child.output()}`);
+            await child.exited;
+            const refresh = engine.pulumi(["refresh", "--yes", "--clear-pending-creates", "--stack", stack], { allowFailure: true });
+            assert.doesNotMatch(refresh, /error:/, refresh);
+            const up = engine.driver("up", stack);
+            assert.strictEqual(up.code, 0, up.output);
+            assert.match(engine.driver("up", stack).summary, /^No changes\.$/m, "a further up has nothing to do");
+            const c = workloads().filter((w) => w.metadata.namespace === `${prefix}client-c`);
+            assert.deepStrictEqual(c.map((w) => w.metadata.name).sort(), ["agent", "brain"], "one of each, no duplicate");
+        });
+
+        it("destroy removes the workloads and leaves only the namespaces and claims that hold data", () => {
+            const r = engine.driver("destroy", stack);
+            assert.strictEqual(r.code, 0, r.output);
+            assert.deepStrictEqual(workloads().map(ref), [], "no workload is left");
+            const left = namespaces().sort();
+            const expected = [`${prefix}agentstate`, `${prefix}client-a`, `${prefix}client-b`, `${prefix}client-c`, `${prefix}my-agent`, `${prefix}tigerbeetle`];
+            assert.deepStrictEqual(left, expected, "only the namespaces that hold claims are retained");
+            for (const ns of left) {
+                kubectl("delete", "namespace", ns, "--wait=false");
+            }
+        });
     });
 });
 
