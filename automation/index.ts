@@ -2,7 +2,7 @@
 // It runs the real Pulumi engine through the Automation API with a local file backend, a
 // passphrase secrets provider and the policy pack, streams progress, writes a Markdown
 // summary and exits non-zero on mandatory policy violations or failures.
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError, resolveOptions } from "./options";
@@ -34,6 +34,11 @@ async function main(): Promise<number> {
         } else if (opts.operation === "up") {
             await stack.up(common);
         } else {
+            if (opts.environment === "dev") {
+                // Dev protects the ledger's identity like prod, so that a cluster ID change is
+                // refused at preview; tearing dev down is the one place that lifts it.
+                await unprotectAll(stack);
+            }
             await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
         }
     } catch (err) {
@@ -53,6 +58,16 @@ async function main(): Promise<number> {
         console.error(`mandatory policy violation ${v.policy}: ${v.message}`);
     }
     return summary.failed ? 1 : 0;
+}
+
+/** `pulumi state unprotect --all`, through the Automation API's state export and import. */
+async function unprotectAll(stack: Stack): Promise<void> {
+    const state = await stack.exportStack();
+    const resources: { protect?: boolean }[] = (state.deployment as { resources?: { protect?: boolean }[] }).resources ?? [];
+    if (resources.some((r) => r.protect)) {
+        resources.forEach((r) => delete r.protect);
+        await stack.importStack(state);
+    }
 }
 
 /** The engine's own `error:` line from a failed CLI call, not the Automation API's wrapper text. */

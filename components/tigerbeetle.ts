@@ -78,8 +78,10 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
         this.clusterId = this.resolveClusterId(name, args);
 
         // The cluster's identity is recorded in an immutable ConfigMap. Changing the cluster
-        // ID or replica count would need a replacement, which `protect` refuses in prod: the
-        // change fails at preview, before anything is touched or reformatted.
+        // ID or replica count would need a replacement, which `protect` refuses in every
+        // environment: the change fails at preview, before anything is touched or reformatted
+        // (the replicas would refuse to start on the other cluster's data). Tearing a dev
+        // stack down unprotects it first (the driver's destroy); in prod that is a human step.
         const identity = new k8s.core.v1.ConfigMap(
             `${name}-identity`,
             {
@@ -87,7 +89,7 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                 immutable: true,
                 data: { clusterId: this.clusterId, replicaCount: String(args.replicas) },
             },
-            { parent: this, protect: args.protect },
+            { parent: this, protect: true },
         );
 
         const scripts = new k8s.core.v1.ConfigMap(

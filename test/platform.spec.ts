@@ -134,9 +134,9 @@ describe("platform", () => {
         }
     });
 
-    it("protects the stateful workloads in prod only", () => {
+    it("protects the stateful workloads in prod only, and the ledger's identity everywhere", () => {
         const prot = (s: CapturedStack) => s.resources.filter((r) => r.protect).map((r) => r.name).sort();
-        assert.deepStrictEqual(prot(stacks.dev), []);
+        assert.deepStrictEqual(prot(stacks.dev), ["tigerbeetle-identity"]);
         assert.deepStrictEqual(prot(stacks.prod), [
             "agentstate-statefulset",
             "business-logic-postgres",

@@ -79,13 +79,14 @@ describe("TigerBeetleCluster", () => {
         assert.strictEqual(generated.protect, true);
     });
 
-    it("records the cluster identity in an immutable ConfigMap that prod protects from replacement", () => {
+    it("records the cluster identity in an immutable ConfigMap protected from replacement in every environment", () => {
         const identity = find(prod, "ConfigMap", "tigerbeetle-cluster");
         assert.strictEqual(identity.props.immutable, true);
         assert.deepStrictEqual(identity.props.data, { clusterId: prod.outputs.tigerBeetleClusterId, replicaCount: "3" });
         assert.strictEqual(identity.protect, true);
         assert.strictEqual(find(prod, "StatefulSet", "tigerbeetle").protect, true);
-        assert.strictEqual(find(dev, "ConfigMap", "tigerbeetle-cluster").protect, false);
+        assert.strictEqual(find(dev, "ConfigMap", "tigerbeetle-cluster").protect, true);
+        assert.strictEqual(find(dev, "StatefulSet", "tigerbeetle").protect, false);
     });
 
     it("passes the cluster ID and replica count to every replica", () => {
