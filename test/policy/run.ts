@@ -2,6 +2,11 @@
 // ResourceValidationArgs / StackValidationArgs, resolves each policy's config (schema
 // defaults, then the config file's `all` enforcement level, then per-policy entries) and
 // collects every reported violation with its policy and effective enforcement level.
+//
+// Props reach the policies as they do from @pulumi/policy's analyzer server: wrapped in its
+// unknown-checking proxy, which throws UnknownValueError when a policy reads a value that is
+// unknown during preview. Like the server, the runner turns that error into an advisory
+// "can't run policy … during preview" report (marked `cantRun`) instead of failing.
 import {
     EnforcementLevel,
     Policies,
@@ -15,6 +20,32 @@ import * as fs from "fs";
 import * as path from "path";
 import { policies as packPolicies } from "../../policy/policies";
 
+/** @pulumi/policy's proxy module: internal, so it ships without type declarations. */
+interface ProxyModule {
+    unknownCheckingProxy<T>(props: T): T;
+    UnknownValueError: new (...args: any[]) => Error;
+    unknownStringValue: string;
+    unknownNumberValue: string;
+    unknownBooleanValue: string;
+    unknownArrayValue: string;
+    unknownObjectValue: string;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxy: ProxyModule = require("@pulumi/policy/proxy");
+export const { unknownCheckingProxy, UnknownValueError } = proxy;
+/** The sentinels the engine's unknowns arrive as (every unknown the CLI sends is the string one). */
+export const UNKNOWN = proxy.unknownStringValue;
+export const UNKNOWN_SENTINELS = {
+    string: proxy.unknownStringValue,
+    number: proxy.unknownNumberValue,
+    boolean: proxy.unknownBooleanValue,
+    array: proxy.unknownArrayValue,
+    object: proxy.unknownObjectValue,
+};
+
+const PACK = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../policy/package.json"), "utf8")) as { version: string };
+const PACK_NAME = "m2m-platform";
+
 export type Policy = ResourceValidationPolicy | StackValidationPolicy;
 
 /** A policy config file: policy name (or `all`) → enforcement level, or an object of properties. */
@@ -25,6 +56,8 @@ export interface Violation {
     level: EnforcementLevel;
     message: string;
     urn?: string;
+    /** The policy read an unknown value and could not run (the server's UnknownValueError report). */
+    cantRun?: true;
 }
 
 export interface Resource {
@@ -33,6 +66,21 @@ export interface Resource {
     props: Record<string, any>;
     urn?: string;
     protect?: boolean;
+    /** URNs of the resources this one depends on (stack policies see them as resources). */
+    dependencies?: string[];
+    /** Per top-level property, the URNs of the resources it depends on. */
+    propertyDependencies?: Record<string, string[]>;
+}
+
+/** What server.js reports when a policy throws UnknownValueError, at the level it uses (advisory). */
+function cantRun(policy: Policy, e: Error, urn?: string): Violation {
+    return {
+        policy: policy.name,
+        level: "advisory",
+        message: `can't run policy '${policy.name}' from policy pack '${PACK_NAME}@v${PACK.version}' during preview: ${e.message}`,
+        urn,
+        cantRun: true,
+    };
 }
 
 export const policies = packPolicies as Policy[];
@@ -86,7 +134,7 @@ export async function runResourcePolicy(policy: Policy, resource: Resource, conf
     if (!("validateResource" in policy) || !policy.validateResource) {
         return [];
     }
-    const { level, props } = effectiveConfig(policy, config);
+    const { level, props: settings } = effectiveConfig(policy, config);
     if (level === "disabled") {
         return [];
     }
@@ -98,16 +146,18 @@ export async function runResourcePolicy(policy: Policy, resource: Resource, conf
         if (pulumiType && pulumiType !== resource.type) {
             continue;
         }
+        // A fresh proxy per validation, as the server deserializes the props for each one.
+        const props = unknownCheckingProxy(resource.props);
         const args = {
             type: resource.type,
-            props: resource.props,
+            props,
             urn: urnOf(resource),
             name: resource.name,
             opts: { protect: !!resource.protect, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
             stackTags: new Map<string, string>(),
             isType: isTypeFn(resource.type),
-            asType: (cls: { __pulumiType?: string }) => (isTypeFn(resource.type)(cls) ? resource.props : undefined),
-            getConfig: () => props,
+            asType: (cls: { __pulumiType?: string }) => (isTypeFn(resource.type)(cls) ? props : undefined),
+            getConfig: () => settings,
             notApplicable: (reason?: string): never => {
                 throw new NotApplicable(reason);
             },
@@ -115,7 +165,9 @@ export async function runResourcePolicy(policy: Policy, resource: Resource, conf
         try {
             await validate(args, report);
         } catch (e) {
-            if (!(e instanceof NotApplicable)) {
+            if (e instanceof UnknownValueError) {
+                out.push(cantRun(policy, e, urnOf(resource)));
+            } else if (!(e instanceof NotApplicable)) {
                 throw e;
             }
         }
@@ -123,18 +175,31 @@ export async function runResourcePolicy(policy: Policy, resource: Resource, conf
     return out;
 }
 
+/** The stack's resources as the server builds them: proxied props, dependencies resolved to resources. */
 function policyResources(resources: Resource[]): PolicyResource[] {
-    return resources.map((r) => ({
-        type: r.type,
-        name: r.name,
-        urn: urnOf(r),
-        props: r.props,
-        opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
-        dependencies: [],
-        propertyDependencies: {},
-        isType: isTypeFn(r.type),
-        asType: (cls: { __pulumiType?: string }) => (isTypeFn(r.type)(cls) ? r.props : undefined),
-    })) as unknown as PolicyResource[];
+    const out = resources.map((r) => {
+        const props = unknownCheckingProxy(r.props);
+        return {
+            type: r.type,
+            name: r.name,
+            urn: urnOf(r),
+            props,
+            opts: { protect: !!r.protect, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+            dependencies: [] as PolicyResource[],
+            propertyDependencies: {} as Record<string, PolicyResource[]>,
+            isType: isTypeFn(r.type),
+            asType: (cls: { __pulumiType?: string }) => (isTypeFn(r.type)(cls) ? props : undefined),
+        };
+    });
+    const byUrn = new Map(out.map((p) => [p.urn, p]));
+    const resolve = (urns: string[] = []) => urns.map((u) => byUrn.get(u)).filter((p): p is (typeof out)[number] => p !== undefined) as unknown as PolicyResource[];
+    resources.forEach((r, i) => {
+        out[i].dependencies = resolve(r.dependencies);
+        for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
+            out[i].propertyDependencies[k] = resolve(urns);
+        }
+    });
+    return out as unknown as PolicyResource[];
 }
 
 export async function runStackPolicy(policy: Policy, resources: Resource[], config: PackConfig = {}): Promise<Violation[]> {
@@ -157,7 +222,9 @@ export async function runStackPolicy(policy: Policy, resources: Resource[], conf
     try {
         await policy.validateStack(args, (message, urn) => out.push({ policy: policy.name, level, message, urn }));
     } catch (e) {
-        if (!(e instanceof NotApplicable)) {
+        if (e instanceof UnknownValueError) {
+            out.push(cantRun(policy, e));
+        } else if (!(e instanceof NotApplicable)) {
             throw e;
         }
     }
