@@ -1,7 +1,12 @@
 // Runs the platform under Pulumi mocks and captures what it registers: every resource's
 // type, name, resolved inputs, which input paths were secrets, and whether it is protected.
+// In preview mode the mocks run as `pulumi preview` does: provider-computed outputs (random
+// results, pushed image digests) are unknown, and so is everything derived from them; the
+// captured props carry the engine's unknown sentinel at exactly those paths, and each
+// resource records the resources its inputs depend on, as the engine tells stack policies.
 import * as pulumi from "@pulumi/pulumi";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { getMonitor } from "@pulumi/pulumi/runtime/settings";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -18,9 +23,18 @@ export interface CapturedResource {
     props: Props;
     /** Dotted paths of the inputs that arrived as secrets. */
     secretPaths: string[];
+    /** Dotted paths that are unknown (preview only): props hold UNKNOWN there. */
+    unknownPaths: string[];
+    /** URNs (as `urn` above) of the resources this one's inputs depend on. */
+    dependencies: string[];
+    /** Per top-level input, the URNs of the resources it depends on. */
+    propertyDependencies: Record<string, string[]>;
     protect?: boolean;
     custom: boolean;
 }
+
+/** The string the engine sends for a value unknown during preview (what policies receive). */
+export const UNKNOWN = unknownValue;
 
 export interface CapturedStack {
     config: PlatformConfig;
@@ -78,6 +92,8 @@ export interface StackOptions {
     secrets?: Record<string, string>;
     /** Keys to drop from the stack file before merging overrides. */
     without?: string[];
+    /** Run as `pulumi preview`: provider-computed outputs are unknown. */
+    preview?: boolean;
 }
 
 /** The raw values a stack would hold: its file, minus `without`, plus overrides and secrets. */
@@ -97,45 +113,125 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
     return parseConfig({ values, secretKeys, stack });
 }
 
+/** What the SDK sent the monitor with a registration: the dependency URNs (the mock monitor's). */
+interface WireDependencies {
+    dependencies: string[];
+    propertyDependencies: Record<string, string[]>;
+}
+
 class Recorder implements pulumi.runtime.Mocks {
     readonly resources: CapturedResource[] = [];
-    constructor(private readonly stack: string) {}
+    /** The mock monitor's URN of each recorded resource → its harness URN. */
+    private readonly urns = new Map<string, string>();
+    private readonly wire = new Map<CapturedResource, WireDependencies>();
+    private pending: WireDependencies | undefined;
+
+    constructor(
+        private readonly stack: string,
+        private readonly preview: boolean,
+    ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const secretPaths: string[] = [];
-        const inputs = unwrapSecrets(args.inputs, "", secretPaths) as Props;
-        const state = { ...inputs, ...computedOutputs(args.type, args.name, inputs) };
-        this.resources.push({
+        const unknownPaths: string[] = [];
+        const inputs = unwrapSecrets(args.inputs, "", secretPaths, unknownPaths) as Props;
+        const computed = computedOutputs(args.type, args.name, inputs, this.preview);
+        for (const key of Object.keys(computed)) {
+            if (computed[key] === UNKNOWN) {
+                unknownPaths.push(key);
+            }
+        }
+        const state = { ...inputs, ...computed };
+        const captured: CapturedResource = {
             type: args.type,
             name: args.name,
             urn: `urn:pulumi:${this.stack}::${PROJECT}::${args.type}::${args.name}`,
             props: state,
             secretPaths,
+            unknownPaths,
+            dependencies: [],
+            propertyDependencies: {},
             custom: args.custom ?? true,
-        });
-        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+        };
+        this.resources.push(captured);
+        if (this.pending) {
+            this.wire.set(captured, this.pending);
+            this.pending = undefined;
+        }
+        return { id: args.custom === false ? undefined : this.preview ? undefined : `${args.name}-id`, state };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         return args.inputs;
     }
+
+    /**
+     * Wraps the mock monitor's registerResource to read the dependencies the SDK sends with
+     * each registration (MockResourceArgs does not carry them) and the URN it answers with.
+     */
+    listen(monitor: { registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> }) {
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, callback) => {
+            const propertyDependencies: Record<string, string[]> = {};
+            req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {
+                propertyDependencies[key] = deps.getUrnsList();
+            });
+            this.pending = { dependencies: req.getDependenciesList(), propertyDependencies };
+            const before = this.resources.length;
+            let recorded: CapturedResource | undefined;
+            // The monitor calls newResource synchronously, before its first await, so the
+            // resource it records is known when register returns; the answer comes later.
+            const done = register(req, (err, resp) => {
+                if (resp && recorded) {
+                    this.urns.set(resp.getUrn(), recorded.urn);
+                }
+                callback(err, resp);
+            });
+            recorded = this.resources.length > before ? this.resources[this.resources.length - 1] : undefined;
+            this.pending = undefined;
+            return done;
+        };
+    }
+
+    /** Translates the wire dependencies into harness URNs, once every registration has answered. */
+    resolveDependencies() {
+        const urn = (u: string) => this.urns.get(u);
+        for (const [r, w] of this.wire) {
+            r.dependencies = [...new Set(w.dependencies.map(urn).filter((u): u is string => u !== undefined))];
+            r.propertyDependencies = Object.fromEntries(
+                Object.entries(w.propertyDependencies).map(([k, deps]) => [k, [...new Set(deps.map(urn).filter((u): u is string => u !== undefined))]]),
+            );
+        }
+    }
 }
 
-/** Deterministic stand-ins for provider-computed outputs. */
-function computedOutputs(type: string, name: string, inputs: Props): Props {
+/**
+ * Deterministic stand-ins for provider-computed outputs. In a preview the providers have not
+ * run yet, so these are unknown, as `pulumi preview` reports them.
+ */
+function computedOutputs(type: string, name: string, inputs: Props, preview: boolean): Props {
     const digest = (salt: string) => createHash("sha256").update(`${name}/${salt}`).digest();
     switch (type) {
         case "random:index/randomId:RandomId": {
+            if (preview) {
+                return { hex: UNKNOWN, dec: UNKNOWN, b64Std: UNKNOWN, b64Url: UNKNOWN };
+            }
             const bytes = digest("id").subarray(0, inputs.byteLength ?? 8);
             return { hex: bytes.toString("hex"), dec: BigInt(`0x${bytes.toString("hex")}`).toString(10), b64Std: bytes.toString("base64") };
         }
         case "random:index/randomBytes:RandomBytes": {
+            if (preview) {
+                return { base64: UNKNOWN, hex: UNKNOWN };
+            }
             const bytes = Buffer.concat([digest("a"), digest("b")]).subarray(0, inputs.length);
             return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
         }
         case "random:index/randomPassword:RandomPassword":
-            return { result: digest("password").toString("hex").slice(0, inputs.length) };
+            return preview ? { result: UNKNOWN, bcryptHash: UNKNOWN } : { result: digest("password").toString("hex").slice(0, inputs.length) };
         case "docker:index/image:Image": {
+            if (preview) {
+                return { repoDigest: UNKNOWN };
+            }
             const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
             return { repoDigest: `${repo}@sha256:${digest("image").toString("hex")}` };
         }
@@ -144,16 +240,21 @@ function computedOutputs(type: string, name: string, inputs: Props): Props {
     }
 }
 
-function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unknown {
+/** Unwraps secrets (recording their paths) and turns unknowns into the engine's sentinel (recording theirs). */
+function unwrapSecrets(value: unknown, at: string, secretPaths: string[], unknownPaths: string[]): unknown {
+    if (pulumi.isUnknown(value) || value === UNKNOWN) {
+        unknownPaths.push(at);
+        return UNKNOWN;
+    }
     if (Array.isArray(value)) {
-        return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secretPaths));
+        return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, secretPaths, unknownPaths));
     }
     if (isPlainObject(value)) {
         if (value[specialSigKey] === specialSecretSig) {
             secretPaths.push(at);
-            return unwrapSecrets(value.value, at, []);
+            return unwrapSecrets(value.value, at, [], unknownPaths);
         }
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]));
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths, unknownPaths)]));
     }
     return value;
 }
@@ -163,13 +264,20 @@ let runs = 0;
 /** Runs the platform for `stack` (+ overrides) under mocks and returns what it registered. */
 export async function captureStack(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}): Promise<CapturedStack> {
     const config = stackConfig(stack, overrides, opts);
-    return captureConfig(config);
+    return captureConfig(config, { preview: opts.preview });
 }
 
-export async function captureConfig(config: PlatformConfig): Promise<CapturedStack> {
+/** Runs the platform for `stack` as `pulumi preview` would: provider-computed values unknown. */
+export async function capturePreview(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}): Promise<CapturedStack> {
+    return captureStack(stack, overrides, { ...opts, preview: true });
+}
+
+export async function captureConfig(config: PlatformConfig, opts: { preview?: boolean } = {}): Promise<CapturedStack> {
     const stackName = `${config.stack}-${++runs}`;
-    const recorder = new Recorder(stackName);
-    await pulumi.runtime.setMocks(recorder, PROJECT, stackName, false);
+    const preview = opts.preview ?? false;
+    const recorder = new Recorder(stackName, preview);
+    await pulumi.runtime.setMocks(recorder, PROJECT, stackName, preview);
+    recorder.listen(getMonitor() as any);
     const protectedNames = new Set<string>();
     const outputs = platform(config, {
         transformations: [
@@ -185,7 +293,7 @@ export async function captureConfig(config: PlatformConfig): Promise<CapturedSta
     const secretOutputs = new Set<string>();
     for (const [key, value] of Object.entries(outputs)) {
         if (pulumi.Output.isInstance(value)) {
-            resolved[key] = await promiseOf(value);
+            resolved[key] = preview ? await previewValueOf(value) : await promiseOf(value);
             if (await pulumi.isSecret(value)) {
                 secretOutputs.add(key);
             }
@@ -194,6 +302,7 @@ export async function captureConfig(config: PlatformConfig): Promise<CapturedSta
         }
     }
     await settle(recorder);
+    recorder.resolveDependencies();
     for (const r of recorder.resources) {
         r.protect = protectedNames.has(r.name);
     }
@@ -202,6 +311,15 @@ export async function captureConfig(config: PlatformConfig): Promise<CapturedSta
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** An output's value in a preview, UNKNOWN when the engine would not know it yet. */
+async function previewValueOf<T>(output: pulumi.Output<T>): Promise<T | typeof UNKNOWN> {
+    const o = output as unknown as { isKnown: Promise<boolean>; promise(withUnknowns?: boolean): Promise<T> };
+    const known = await o.isKnown;
+    const value = await o.promise(true);
+    // An apply over an unknown value never runs: its value is undefined, not partly known.
+    return !known && value === undefined ? UNKNOWN : (unwrapSecrets(value, "", [], []) as T);
 }
 
 /** Waits until no further resource registrations arrive. */
