@@ -1,7 +1,8 @@
 // Shared helpers for every policy in the pack: the checklist items, the violation message
-// format, reading policy config with its schema defaults, walking the pod specs of the
-// workload kinds, label-selector matching, Kubernetes quantities, image pinning and the
-// "looks like a secret" detector. Policy files import from here and nowhere else.
+// format, reading policy config with its schema defaults, reading props safely when values
+// are unknown during preview, walking the pod specs of the workload kinds, label-selector
+// matching, Kubernetes quantities, image pinning and the "looks like a secret" detector.
+// Policy files import from here and nowhere else.
 import {
     PolicyConfigSchema,
     PolicyResource,
@@ -9,7 +10,7 @@ import {
     ResourceValidation,
     ResourceValidationArgs,
 } from "@pulumi/policy";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 // ---------------------------------------------------------------------------------------
 // Checklist items
@@ -60,7 +61,8 @@ export function itemLabel(item: ChecklistItem): string {
 
 export interface ResourceRef {
     kind: string;
-    namespace?: string;
+    /** UNKNOWN when metadata.namespace is unknown during preview; compare with sameNamespace(). */
+    namespace?: string | Unknown;
     name: string;
 }
 
@@ -97,20 +99,36 @@ export function isKubernetesObject(type: string): boolean {
     return /^kubernetes:[^:]+\/[^:]+:[A-Za-z]+$/.test(type) && !type.endsWith("List") && !type.startsWith("kubernetes:helm.sh/");
 }
 
-export function refOf(type: string, props: Record<string, any>, fallbackName?: string): ResourceRef {
+/**
+ * Kind, namespace and name of an object. An unknown metadata.name falls back to the Pulumi
+ * resource name (always known), so messages still say which object is meant.
+ */
+export function refOf(type: string, props: unknown, fallbackName?: string): ResourceRef {
     const kind = kindOf(type);
-    const name = props?.metadata?.name ?? fallbackName ?? "<unnamed>";
+    const n = str(get(props, "metadata", "name"));
+    const name = typeof n === "string" ? n : (fallbackName ?? "<unnamed>");
     return isClusterScoped(type) ? { kind, name } : { kind, name, namespace: namespaceOf(props) };
 }
 
-/** The namespace a namespaced object lands in (the provider default, `default`, when unset). */
-export function namespaceOf(props: Record<string, any>): string {
-    const ns = props?.metadata?.namespace;
-    return typeof ns === "string" && ns !== "" ? ns : "default";
+/** The namespace a namespaced object lands in (the provider default, `default`, when unset), or UNKNOWN. */
+export function namespaceOf(props: unknown): string | Unknown {
+    const ns = str(get(props, "metadata", "namespace"));
+    if (isUnknown(ns)) {
+        return UNKNOWN;
+    }
+    return ns !== undefined && ns !== "" ? ns : "default";
+}
+
+/** Whether two objects are in the same namespace; never true when either namespace is unknown. */
+export function sameNamespace(a: ResourceRef, b: ResourceRef): boolean {
+    return !isUnknown(a.namespace) && !isUnknown(b.namespace) && a.namespace === b.namespace;
 }
 
 export function describe(ref: ResourceRef): string {
-    return ref.namespace === undefined ? `${ref.kind} ${ref.name}` : `${ref.kind} ${ref.namespace}/${ref.name}`;
+    if (ref.namespace === undefined) {
+        return `${ref.kind} ${ref.name}`;
+    }
+    return `${ref.kind} ${isUnknown(ref.namespace) ? "<unknown>" : ref.namespace}/${ref.name}`;
 }
 
 /** `<kind> <namespace>/<name>: <problem> [checklist item N: <title>]. Fix: <fix>` */
@@ -153,11 +171,183 @@ export function regexes(patterns: string[] | undefined): RegExp[] {
 }
 
 // ---------------------------------------------------------------------------------------
+// Values unknown during preview
+//
+// During a preview the engine hands each policy the resource's props inside
+// @pulumi/policy's unknown-checking proxy: reading a value that is unknown until apply (a
+// generated ID, a pushed image digest, anything derived from them) throws UnknownValueError,
+// and the analyzer then reports the whole policy as "can't run … during preview", advisory.
+// Reading *through* an unknown throws too: Object.entries, spreading, JSON.stringify,
+// for..of over a container that holds one. So policies never read props directly: they use
+// get(), list(), entries() and the typed readers below, which return UNKNOWN for such a
+// value without touching it, and each policy decides at the call site what UNKNOWN means
+// for its rule.
+//
+// How the check works: the proxy's get trap throws on the unknown field itself, but it has
+// no getOwnPropertyDescriptor trap, so the parent's descriptor shows the raw value. An
+// unknown arrives as one of @pulumi/policy's sentinel strings (the CLI sends the string one
+// for every unknown). A read that still throws UnknownValueError is caught by class or name.
+
+/** @pulumi/policy's proxy module. It is internal, so it ships without type declarations. */
+interface ProxyModule {
+    UnknownValueError: new (...args: any[]) => Error;
+    unknownBooleanValue: string;
+    unknownNumberValue: string;
+    unknownStringValue: string;
+    unknownArrayValue: string;
+    unknownAssetValue: string;
+    unknownArchiveValue: string;
+    unknownObjectValue: string;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxyModule: ProxyModule = require("@pulumi/policy/proxy");
+
+const SENTINELS = new Set<unknown>([
+    proxyModule.unknownBooleanValue,
+    proxyModule.unknownNumberValue,
+    proxyModule.unknownStringValue,
+    proxyModule.unknownArrayValue,
+    proxyModule.unknownAssetValue,
+    proxyModule.unknownArchiveValue,
+    proxyModule.unknownObjectValue,
+    unknownValue,
+]);
+
+/** Stands for a value that is unknown during preview. */
+export const UNKNOWN: unique symbol = Symbol("unknown during preview");
+export type Unknown = typeof UNKNOWN;
+export type Maybe<T> = T | Unknown;
+
+/** How messages name an unknown value. */
+export const UNKNOWN_TEXT = "unknown during preview";
+
+/** Whether `value` is unknown during preview (UNKNOWN, or a raw sentinel read without the proxy). */
+export function isUnknown(value: unknown): value is Unknown {
+    return value === UNKNOWN || (typeof value === "string" && SENTINELS.has(value));
+}
+
+/** Whether `e` is @pulumi/policy's UnknownValueError (by class, or by name for another copy of the SDK). */
+export function isUnknownValueError(e: unknown): boolean {
+    return e instanceof proxyModule.UnknownValueError || (e instanceof Error && e.constructor?.name === "UnknownValueError");
+}
+
+/** Runs `read` and returns UNKNOWN if it reads an unknown value. */
+export function tryKnown<T>(read: () => T): Maybe<T> {
+    try {
+        return read();
+    } catch (e) {
+        if (isUnknownValueError(e)) {
+            return UNKNOWN;
+        }
+        throw e;
+    }
+}
+
+/** obj[key], own properties only: UNKNOWN when unknown, undefined when absent, secrets unwrapped. */
+function child(obj: unknown, key: string | number): unknown {
+    if (isUnknown(obj)) {
+        return UNKNOWN;
+    }
+    if (obj === null || typeof obj !== "object") {
+        return undefined;
+    }
+    const desc = Object.getOwnPropertyDescriptor(obj, String(key));
+    if (desc === undefined) {
+        return undefined;
+    }
+    if ("value" in desc && isUnknown(desc.value)) {
+        return UNKNOWN;
+    }
+    return known(tryKnown(() => (obj as Record<string, unknown>)[String(key)]));
+}
+
+/** A value with its secret wrapper removed and a raw sentinel turned into UNKNOWN. */
+function known(value: unknown): unknown {
+    if (isUnknown(value)) {
+        return UNKNOWN;
+    }
+    return isSecretValue(value) ? child(value, "value") : value;
+}
+
+/**
+ * The value at `path` under `obj`: UNKNOWN when it, or an object on the way to it, is unknown
+ * during preview; undefined when absent. Reads only the fields on the path.
+ */
+export function get(obj: unknown, ...path: (string | number)[]): unknown {
+    return path.reduce<unknown>((v, key) => child(v, key), known(obj));
+}
+
+/** A string, or UNKNOWN; numbers and booleans as strings; undefined for anything else. */
+export function str(value: unknown): Maybe<string> | undefined {
+    const v = known(value);
+    if (isUnknown(v) || typeof v === "string") {
+        return v;
+    }
+    if (typeof v === "number" || typeof v === "boolean") {
+        return String(v);
+    }
+    return undefined;
+}
+
+/** A number (or a decimal string), or UNKNOWN; undefined for anything else. */
+export function num(value: unknown): Maybe<number> | undefined {
+    const v = known(value);
+    if (isUnknown(v) || typeof v === "number") {
+        return v;
+    }
+    if (typeof v === "string" && /^[+-]?[0-9]+(\.[0-9]+)?$/.test(v.trim())) {
+        return Number(v);
+    }
+    return undefined;
+}
+
+/** A boolean, or UNKNOWN; undefined for anything else. */
+export function bool(value: unknown): Maybe<boolean> | undefined {
+    const v = known(value);
+    return isUnknown(v) || typeof v === "boolean" ? v : undefined;
+}
+
+/** The elements of an array (each possibly UNKNOWN), UNKNOWN when the array is; [] when absent or not an array. */
+export function list(value: unknown): Maybe<unknown[]> {
+    const v = known(value);
+    if (isUnknown(v)) {
+        return UNKNOWN;
+    }
+    if (!Array.isArray(v)) {
+        return [];
+    }
+    // Object.getOwnPropertyDescriptor does not go through the proxy's get trap.
+    const length = Object.getOwnPropertyDescriptor(v, "length")?.value as number;
+    return Array.from({ length }, (_, i) => child(v, i));
+}
+
+/** The keys of an object (known even when values are not), UNKNOWN when the object is; [] when absent. */
+export function keys(value: unknown): Maybe<string[]> {
+    const v = known(value);
+    if (isUnknown(v)) {
+        return UNKNOWN;
+    }
+    // Object.keys uses the proxy's (absent) ownKeys trap, never get: it reads no value.
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? Object.keys(v) : [];
+}
+
+/** The entries of an object, each value possibly UNKNOWN; UNKNOWN when the object is; [] when absent. */
+export function entries(value: unknown): Maybe<[string, unknown][]> {
+    const ks = keys(value);
+    return isUnknown(ks) ? UNKNOWN : ks.map((k) => [k, child(value, k)]);
+}
+
+/** A value for a message: the value itself, or <unknown>. */
+export function shown(value: unknown): string {
+    return isUnknown(value) ? "<unknown>" : String(value);
+}
+
+// ---------------------------------------------------------------------------------------
 // Secret values
 
-/** Unwraps Pulumi secrets (the wire sentinel or the policy SDK's `Secret`) to their plain value. */
+/** Unwraps Pulumi secrets (the wire sentinel or the policy SDK's `Secret`) to their plain value, or UNKNOWN. */
 export function plain<T = unknown>(value: unknown): T {
-    return (isSecretValue(value) ? plain((value as { value: unknown }).value) : value) as T;
+    return known(value) as T;
 }
 
 /** Whether a value is a Pulumi secret (the sentinel or the SDK wrapper). */
@@ -165,19 +355,8 @@ export function isSecretValue(value: unknown): boolean {
     if (value === null || typeof value !== "object") {
         return false;
     }
-    const obj = value as Record<string, unknown>;
-    return obj[specialSigKey] === specialSecretSig || (obj.constructor?.name === "Secret" && "value" in obj);
-}
-
-export function str(value: unknown): string | undefined {
-    const v = plain(value);
-    if (typeof v === "string") {
-        return v;
-    }
-    if (typeof v === "number" || typeof v === "boolean") {
-        return String(v);
-    }
-    return undefined;
+    const sig = Object.getOwnPropertyDescriptor(value, specialSigKey)?.value;
+    return sig === specialSecretSig || (value.constructor?.name === "Secret" && Object.getOwnPropertyDescriptor(value, "value") !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -245,81 +424,113 @@ export function secretLikeValue(value: string): string | undefined {
 // Workloads and their pod specs
 
 /** Pulumi type → path to the pod template of each workload kind. */
-const WORKLOAD_TEMPLATES: Record<string, (props: any) => { metadata?: any; spec?: any } | undefined> = {
-    "kubernetes:apps/v1:Deployment": (p) => p?.spec?.template,
-    "kubernetes:apps/v1:StatefulSet": (p) => p?.spec?.template,
-    "kubernetes:apps/v1:DaemonSet": (p) => p?.spec?.template,
-    "kubernetes:apps/v1:ReplicaSet": (p) => p?.spec?.template,
-    "kubernetes:batch/v1:Job": (p) => p?.spec?.template,
-    "kubernetes:batch/v1:CronJob": (p) => p?.spec?.jobTemplate?.spec?.template,
-    "kubernetes:core/v1:Pod": (p) => ({ metadata: p?.metadata, spec: p?.spec }),
+const WORKLOAD_TEMPLATES: Record<string, string[]> = {
+    "kubernetes:apps/v1:Deployment": ["spec", "template"],
+    "kubernetes:apps/v1:StatefulSet": ["spec", "template"],
+    "kubernetes:apps/v1:DaemonSet": ["spec", "template"],
+    "kubernetes:apps/v1:ReplicaSet": ["spec", "template"],
+    "kubernetes:batch/v1:Job": ["spec", "template"],
+    "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template"],
+    "kubernetes:core/v1:Pod": [],
 };
 
 export const WORKLOAD_TYPES = Object.keys(WORKLOAD_TEMPLATES);
 
 export interface ContainerRef {
-    container: Record<string, any>;
+    /** The container object, or UNKNOWN (an unknown element, or the whole list unknown). */
+    container: unknown;
     name: string;
     init: boolean;
 }
+
+/** Label values, each possibly UNKNOWN; the whole map UNKNOWN when it is unknown. */
+export type Labels = Maybe<Record<string, Maybe<string>>>;
 
 export interface Workload {
     type: string;
     ref: ResourceRef;
     props: Record<string, any>;
-    podSpec: Record<string, any>;
-    podLabels: Record<string, string>;
-    podAnnotations: Record<string, string>;
-    /** spec.replicas (1 when unset) for Deployments, StatefulSets and ReplicaSets; undefined otherwise. */
-    replicas?: number;
+    /** The pod spec (possibly UNKNOWN); read it with get(). */
+    podSpec: unknown;
+    podLabels: Labels;
+    /** spec.replicas (1 when unset) for Deployments, StatefulSets and ReplicaSets, possibly UNKNOWN; undefined otherwise. */
+    replicas?: Maybe<number>;
     /** Jobs and CronJobs run to completion; everything else is long-running. */
     longRunning: boolean;
     containers: ContainerRef[];
     urn?: string;
 }
 
-export function workloadOf(type: string, props: Record<string, any>, urn?: string, fallbackName?: string): Workload | undefined {
-    const template = WORKLOAD_TEMPLATES[type];
-    if (!template) {
-        return undefined;
-    }
-    const t = template(props) ?? {};
-    const podSpec = t.spec ?? {};
-    const kind = kindOf(type);
-    const replicated = ["Deployment", "StatefulSet", "ReplicaSet"].includes(kind);
-    const containers: ContainerRef[] = [
-        ...((podSpec.initContainers ?? []) as any[]).map((c) => ({ container: c ?? {}, name: c?.name ?? "<unnamed>", init: true })),
-        ...((podSpec.containers ?? []) as any[]).map((c) => ({ container: c ?? {}, name: c?.name ?? "<unnamed>", init: false })),
-    ];
-    return {
-        type,
-        ref: refOf(type, props, fallbackName),
-        props,
-        podSpec,
-        podLabels: stringMap(t.metadata?.labels),
-        podAnnotations: stringMap(t.metadata?.annotations),
-        replicas: replicated ? Number(plain(props?.spec?.replicas) ?? 1) : undefined,
-        longRunning: kind !== "Job" && kind !== "CronJob",
-        containers,
-        urn,
-    };
+/** One pod-template annotation: its value, UNKNOWN (present, value unknown), or undefined (absent). */
+export function podAnnotation(w: Workload, key: string): Maybe<string> | undefined {
+    const annotations = get(templateOf(w.type, w.props), "metadata", "annotations");
+    return str(get(annotations, key));
 }
 
-function stringMap(value: unknown): Record<string, string> {
-    const out: Record<string, string> = {};
-    const v = plain<Record<string, unknown> | undefined>(value);
-    if (v && typeof v === "object") {
-        for (const [k, val] of Object.entries(v)) {
-            const s = str(val);
-            if (s !== undefined) {
-                out[k] = s;
-            }
+function templateOf(type: string, props: unknown): unknown {
+    return get(props, ...(WORKLOAD_TEMPLATES[type] ?? []));
+}
+
+/** A map of label values (each possibly UNKNOWN), or UNKNOWN. */
+export function labelsOf(value: unknown): Labels {
+    const es = entries(value);
+    if (isUnknown(es)) {
+        return UNKNOWN;
+    }
+    const out: Record<string, Maybe<string>> = {};
+    for (const [k, v] of es) {
+        const s = str(v);
+        if (s !== undefined) {
+            out[k] = s;
         }
     }
     return out;
 }
 
-/** `container <name>` or `init container <name>`, for messages. */
+/** One label's value, UNKNOWN when it (or the whole map) is unknown, undefined when absent. */
+export function labelValue(labels: Labels, key: string): Maybe<string> | undefined {
+    return isUnknown(labels) ? UNKNOWN : labels[key];
+}
+
+function containersOf(podSpec: unknown, field: "initContainers" | "containers", init: boolean): ContainerRef[] {
+    const cs = list(get(podSpec, field));
+    if (isUnknown(cs)) {
+        // The list itself is unknown: one entry stands for all of it, so every per-container
+        // rule meets it and decides what an unknown container means.
+        return [{ container: UNKNOWN, name: "<unknown>", init }];
+    }
+    return cs.map((c) => {
+        const name = str(get(c, "name"));
+        return { container: c ?? {}, name: typeof name === "string" ? name : "<unknown>", init };
+    });
+}
+
+/**
+ * A workload's pod template, read lazily and safely: building it reads only the names of the
+ * containers, the pod labels and spec.replicas, and none of them throws when unknown.
+ */
+export function workloadOf(type: string, props: Record<string, any>, urn?: string, fallbackName?: string): Workload | undefined {
+    if (!(type in WORKLOAD_TEMPLATES)) {
+        return undefined;
+    }
+    const t = templateOf(type, props);
+    const podSpec = type === "kubernetes:core/v1:Pod" ? get(props, "spec") : get(t, "spec");
+    const kind = kindOf(type);
+    const replicated = ["Deployment", "StatefulSet", "ReplicaSet"].includes(kind);
+    const replicas = replicated ? num(get(props, "spec", "replicas")) ?? 1 : undefined;
+    return {
+        type,
+        ref: refOf(type, props, fallbackName),
+        props,
+        podSpec: podSpec ?? {},
+        podLabels: labelsOf(get(t, "metadata", "labels")),
+        replicas,
+        longRunning: kind !== "Job" && kind !== "CronJob",
+        containers: [...containersOf(podSpec, "initContainers", true), ...containersOf(podSpec, "containers", false)],
+        urn,
+    };
+}
+
 export function containerLabel(c: ContainerRef): string {
     return `${c.init ? "init container" : "container"} ${c.name}`;
 }
@@ -345,13 +556,27 @@ export function stackWorkloads(resources: PolicyResource[]): Workload[] {
     });
 }
 
-/** The HorizontalPodAutoscalers (from `ofType(…, TYPES.hpa)`) whose scaleTargetRef is this workload. */
+/**
+ * Whether an HPA (from `ofType(…, TYPES.hpa)`) targets this workload: UNKNOWN when its
+ * namespace or scaleTargetRef is unknown and the known parts do not rule it out.
+ */
+export function hpaTargets(h: PolicyResource & { ref: ResourceRef }, w: Workload): Maybe<boolean> {
+    const target = get(h.props, "spec", "scaleTargetRef");
+    const kind = str(get(target, "kind"));
+    const name = str(get(target, "name"));
+    const parts = [kind === kindOf(w.type), name === w.ref.name];
+    if (!isUnknown(h.ref.namespace) && !isUnknown(w.ref.namespace) && h.ref.namespace !== w.ref.namespace) {
+        return false;
+    }
+    if ((!isUnknown(kind) && !parts[0]) || (!isUnknown(name) && !parts[1])) {
+        return false;
+    }
+    return isUnknown(kind) || isUnknown(name) || isUnknown(h.ref.namespace) || isUnknown(w.ref.namespace) ? UNKNOWN : true;
+}
+
+/** The HorizontalPodAutoscalers (from `ofType(…, TYPES.hpa)`) known to target this workload. */
 export function hpasTargeting<H extends PolicyResource & { ref: ResourceRef }>(hpas: H[], w: Workload): H[] {
-    const kind = kindOf(w.type);
-    return hpas.filter((h) => {
-        const target = plain<Record<string, any>>(h.props.spec?.scaleTargetRef) ?? {};
-        return h.ref.namespace === w.ref.namespace && target.kind === kind && target.name === w.ref.name;
-    });
+    return hpas.filter((h) => hpaTargets(h, w) === true);
 }
 
 /** The resources of one Pulumi type in a stack, with their kind/namespace/name. */
@@ -377,52 +602,98 @@ export const TYPES = {
 // ---------------------------------------------------------------------------------------
 // Label selectors
 
-export interface LabelSelector {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+/** Three-valued AND: false wins, then UNKNOWN, then true. */
+function all(results: Maybe<boolean>[]): Maybe<boolean> {
+    if (results.includes(false)) {
+        return false;
+    }
+    return results.some(isUnknown) ? UNKNOWN : true;
 }
 
 /**
- * Whether a label selector selects pods with `labels`. An empty selector selects every pod;
- * an absent one selects every pod only where the API says so (NetworkPolicy), never for PDBs.
+ * Whether a label selector selects pods with `labels`: UNKNOWN when an unknown selector
+ * field or label value leaves it open. An empty selector selects every pod; an absent one
+ * selects every pod only where the API says so (NetworkPolicy), never for PDBs.
  */
-export function selects(selector: LabelSelector | undefined | null, labels: Record<string, string>, absentSelectsAll = false): boolean {
-    const sel = plain<LabelSelector | undefined | null>(selector);
+export function selects(selector: unknown, labels: Labels, absentSelectsAll = false): Maybe<boolean> {
+    const sel = get(selector);
+    if (isUnknown(sel)) {
+        return UNKNOWN;
+    }
     if (sel === undefined || sel === null) {
         return absentSelectsAll;
     }
-    for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
-        if (labels[k] !== str(v)) {
-            return false;
-        }
+    const matchLabels = entries(get(sel, "matchLabels"));
+    const expressions = list(get(sel, "matchExpressions"));
+    if (isUnknown(matchLabels) || isUnknown(expressions)) {
+        return UNKNOWN;
     }
-    for (const e of sel.matchExpressions ?? []) {
-        const has = e.key in labels;
-        const values = e.values ?? [];
-        switch (e.operator) {
-            case "In":
-                if (!has || !values.includes(labels[e.key])) return false;
-                break;
-            case "NotIn":
-                if (has && values.includes(labels[e.key])) return false;
-                break;
-            case "Exists":
-                if (!has) return false;
-                break;
-            case "DoesNotExist":
-                if (has) return false;
-                break;
-            default:
-                return false;
-        }
+    if (matchLabels.length === 0 && expressions.length === 0) {
+        return true;
     }
-    return true;
+    if (isUnknown(labels)) {
+        return UNKNOWN;
+    }
+    const results: Maybe<boolean>[] = matchLabels.map(([k, v]) => {
+        const want = str(v);
+        const have = labels[k];
+        return isUnknown(want) || isUnknown(have) ? UNKNOWN : have === want;
+    });
+    for (const e of expressions) {
+        results.push(matchesExpression(e, labels));
+    }
+    return all(results);
 }
 
-/** A Service's `spec.selector` is a plain label map. */
-export function serviceSelects(service: Record<string, any>, labels: Record<string, string>): boolean {
-    const sel = plain<Record<string, string> | undefined>(service?.spec?.selector);
-    if (!sel || Object.keys(sel).length === 0) {
+function matchesExpression(e: unknown, labels: Record<string, Maybe<string>>): Maybe<boolean> {
+    const key = str(get(e, "key"));
+    const operator = str(get(e, "operator"));
+    const values = list(get(e, "values"));
+    if (isUnknown(key) || isUnknown(operator)) {
+        return UNKNOWN;
+    }
+    if (key === undefined) {
+        return false;
+    }
+    const has = key in labels;
+    const value = labels[key];
+    const among = (): Maybe<boolean> => {
+        if (isUnknown(values) || isUnknown(value)) {
+            return UNKNOWN;
+        }
+        const vs = values.map((v) => str(v));
+        if (vs.includes(value)) {
+            return true;
+        }
+        return vs.some(isUnknown) ? UNKNOWN : false;
+    };
+    switch (operator) {
+        case "In":
+            return has ? among() : false;
+        case "NotIn": {
+            if (!has) {
+                return true;
+            }
+            const a = among();
+            return isUnknown(a) ? UNKNOWN : !a;
+        }
+        case "Exists":
+            return has;
+        case "DoesNotExist":
+            return !has;
+        default:
+            return false;
+    }
+}
+
+/** Whether a Service's `spec.selector` (a plain label map) selects pods with `labels`; an empty or absent one selects none. */
+export function serviceSelects(service: unknown, labels: Labels): Maybe<boolean> {
+    const sel = get(service, "spec", "selector");
+    const ks = keys(sel);
+    if (isUnknown(ks)) {
+        return UNKNOWN;
+    }
+    if (ks.length === 0) {
         return false;
     }
     return selects({ matchLabels: sel }, labels);
@@ -435,9 +706,12 @@ export const NAME_LABEL = "app.kubernetes.io/name";
 export const TIGERBEETLE_NAME = "tigerbeetle";
 export const TIGERBEETLE_PORT = 3000;
 
-/** TigerBeetle StatefulSets: the workload labelled app.kubernetes.io/name=tigerbeetle (or named so). */
+/**
+ * TigerBeetle StatefulSets: the workload labelled app.kubernetes.io/name=tigerbeetle (or named
+ * so). An unknown label does not make a StatefulSet TigerBeetle: its name still can.
+ */
 export function isTigerBeetle(w: Workload): boolean {
-    return kindOf(w.type) === "StatefulSet" && (w.podLabels[NAME_LABEL] === TIGERBEETLE_NAME || w.ref.name === TIGERBEETLE_NAME);
+    return kindOf(w.type) === "StatefulSet" && (labelValue(w.podLabels, NAME_LABEL) === TIGERBEETLE_NAME || w.ref.name === TIGERBEETLE_NAME);
 }
 
 /** The majority of `replicas`. */
@@ -467,10 +741,10 @@ const SUFFIX: Record<string, number> = {
     Ei: 1024 ** 6,
 };
 
-/** A Kubernetes quantity as a plain number (cores or bytes), or undefined if it is not one. */
-export function parseQuantity(q: unknown): number | undefined {
+/** A Kubernetes quantity as a plain number (cores or bytes), UNKNOWN, or undefined if it is not one. */
+export function parseQuantity(q: unknown): Maybe<number> | undefined {
     const v = plain(q);
-    if (typeof v === "number") {
+    if (isUnknown(v) || typeof v === "number") {
         return v;
     }
     if (typeof v !== "string") {
@@ -484,9 +758,9 @@ export function parseQuantity(q: unknown): number | undefined {
  * Resolves an int-or-percent (`2`, `"50%"`) against a total. Percentages round up, as the
  * disruption controller does for both minAvailable and maxUnavailable.
  */
-export function intOrPercent(value: unknown, total: number): number | undefined {
+export function intOrPercent(value: unknown, total: number): Maybe<number> | undefined {
     const v = plain(value);
-    if (typeof v === "number") {
+    if (isUnknown(v) || typeof v === "number") {
         return v;
     }
     if (typeof v === "string") {
@@ -505,8 +779,7 @@ export function intOrPercent(value: unknown, total: number): number | undefined 
 // Images
 
 /** Why an image reference is not pinned, or undefined when it is (a digest, or a tag other than latest). */
-export function imagePinProblem(image: unknown): string | undefined {
-    const ref = str(image);
+export function imagePinProblem(ref: string | undefined): string | undefined {
     if (ref === undefined || ref.trim() === "") {
         return "has no image";
     }
@@ -527,3 +800,17 @@ export function imagePinProblem(image: unknown): string | undefined {
     return undefined;
 }
 
+/** Pulumi types of images the stack builds and pushes itself; their `repoDigest` pins the pushed image. */
+export const IMAGE_BUILD_TYPES = ["docker:index/image:Image", "docker-build:index:Image"];
+
+// ---------------------------------------------------------------------------------------
+// Provenance (stack policies)
+
+/**
+ * The resources a top-level property of a stack resource depends on, as the engine reports
+ * them to stack policies (propertyDependencies); falls back to all its dependencies.
+ */
+export function propertySources(r: PolicyResource, property: string): PolicyResource[] {
+    const deps = r.propertyDependencies?.[property];
+    return deps && deps.length > 0 ? deps : (r.dependencies ?? []);
+}

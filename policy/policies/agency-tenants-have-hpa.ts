@@ -1,5 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, NAME_LABEL, TYPES, configOf, hpasTargeting, kindOf, message, ofType, plain, stackWorkloads } from "../lib";
+import { CHECKLIST, NAME_LABEL, TYPES, UNKNOWN_TEXT, configOf, describe, get, hpaTargets, isUnknown, kindOf, labelValue, message, num, ofType, shown, stackWorkloads } from "../lib";
 
 interface Config {
     agentLabel: string;
@@ -20,23 +20,34 @@ export const agencyTenantsHaveHpa: StackValidationPolicy = {
     validateStack: (args, report) => {
         const cfg = configOf<Config>(args, agencyTenantsHaveHpa.configSchema!);
         const item = CHECKLIST.autoscaling;
-        const agents = stackWorkloads(args.resources).filter((w) => kindOf(w.type) === "StatefulSet" && w.podLabels[NAME_LABEL] === cfg.agentLabel);
+        // Tenants are recognised by their known name label; a StatefulSet whose label is unknown
+        // during preview is not taken for one (the program labels every workload literally).
+        const agents = stackWorkloads(args.resources).filter((w) => kindOf(w.type) === "StatefulSet" && labelValue(w.podLabels, NAME_LABEL) === cfg.agentLabel);
         if (agents.length === 0) {
             return args.notApplicable("the stack has no agency tenant");
         }
         const hpas = ofType(args.resources, TYPES.hpa);
         for (const a of agents) {
-            const mine = hpasTargeting(hpas, a);
+            const mine = hpas.filter((h) => hpaTargets(h, a) === true);
             if (mine.length === 0) {
-                report(message(a.ref, `tenant namespace ${a.ref.namespace} has no HorizontalPodAutoscaler for it`, item, `add an HPA with scaleTargetRef StatefulSet/${a.ref.name} (agency.hpa)`), a.urn);
+                // An HPA whose scaleTargetRef or namespace is unknown is not known to scale the
+                // tenant: not counted, and the tenant is reported.
+                const maybe = hpas.filter((h) => isUnknown(hpaTargets(h, a)));
+                const unknown = maybe.length > 0 ? ` known to target it (the target of ${maybe.map((h) => describe(h.ref)).join(", ")} is ${UNKNOWN_TEXT})` : " for it";
+                report(message(a.ref, `tenant namespace ${shown(a.ref.namespace)} has no HorizontalPodAutoscaler${unknown}`, item, `add an HPA with scaleTargetRef StatefulSet/${a.ref.name} (agency.hpa)`), a.urn);
             }
             for (const h of mine) {
-                const min = Number(plain(h.props.spec?.minReplicas) ?? 1);
-                const max = Number(plain(h.props.spec?.maxReplicas));
-                if (min < cfg.minReplicas) {
+                const min = num(get(h.props, "spec", "minReplicas")) ?? 1;
+                const max = num(get(h.props, "spec", "maxReplicas")) ?? NaN;
+                // Unknown bounds are not known to be sane: each is reported, its comparison skipped.
+                if (isUnknown(min)) {
+                    report(message(h.ref, `minReplicas is ${UNKNOWN_TEXT}, so it is not known to be at least ${cfg.minReplicas}`, item, `set agency.hpa.minReplicas to ${cfg.minReplicas} or more`), h.urn);
+                } else if (min < cfg.minReplicas) {
                     report(message(h.ref, `minReplicas is ${min}, below ${cfg.minReplicas}`, item, `set agency.hpa.minReplicas to ${cfg.minReplicas} or more`), h.urn);
                 }
-                if (!(max >= min)) {
+                if (isUnknown(max)) {
+                    report(message(h.ref, `maxReplicas is ${UNKNOWN_TEXT}, so it is not known to be at least minReplicas`, item, `set agency.hpa.maxReplicas to at least ${isUnknown(min) ? cfg.minReplicas : min}`), h.urn);
+                } else if (!isUnknown(min) && !(max >= min)) {
                     report(message(h.ref, `maxReplicas (${max}) is below minReplicas (${min})`, item, `set agency.hpa.maxReplicas to at least ${min}`), h.urn);
                 }
             }

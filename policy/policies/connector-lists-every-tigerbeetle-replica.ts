@@ -1,6 +1,6 @@
-import { StackValidationPolicy } from "@pulumi/policy";
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import * as yaml from "js-yaml";
-import { CHECKLIST, TIGERBEETLE_PORT, TYPES, Workload, configOf, describe, isTigerBeetle, message, ofType, plain, stackMessage, stackWorkloads, str } from "../lib";
+import { CHECKLIST, TIGERBEETLE_PORT, TYPES, UNKNOWN_TEXT, configOf, describe, get, isTigerBeetle, isUnknown, message, ofType, propertySources, sameNamespace, stackMessage, stackWorkloads, str } from "../lib";
 
 interface Config {
     envConfigMap: string;
@@ -9,8 +9,22 @@ interface Config {
 }
 
 /** `tigerbeetle-{i}.tigerbeetle-headless.{namespace}.svc.cluster.local:3000`, in replica order. */
-function expectedAddresses(tb: Workload, serviceName: string): string[] {
-    return Array.from({ length: tb.replicas ?? 1 }, (_, i) => `${tb.ref.name}-${i}.${serviceName}.${tb.ref.namespace}.svc.cluster.local:${TIGERBEETLE_PORT}`);
+function expectedAddresses(name: string, namespace: string, replicas: number, serviceName: string): string[] {
+    return Array.from({ length: replicas }, (_, i) => `${name}-${i}.${serviceName}.${namespace}.svc.cluster.local:${TIGERBEETLE_PORT}`);
+}
+
+/** Whether a ConfigMap's data is computed from `source`'s outputs (the engine's propertyDependencies). */
+function derivedFrom(cm: PolicyResource, source: PolicyResource | undefined): boolean {
+    return source !== undefined && propertySources(cm, "data").some((d) => d.urn === source.urn);
+}
+
+/** Whether two ConfigMaps' data share a generated value: a non-Kubernetes resource (random.RandomId) both depend on. */
+function shareGenerator(a: PolicyResource, b: PolicyResource | undefined): boolean {
+    if (b === undefined) {
+        return false;
+    }
+    const theirs = new Set(propertySources(b, "data").map((d) => d.urn));
+    return propertySources(a, "data").some((d) => !d.type.startsWith("kubernetes:") && theirs.has(d.urn));
 }
 
 /**
@@ -42,11 +56,24 @@ export const connectorListsEveryTigerbeetleReplica: StackValidationPolicy = {
             return;
         }
         const tb = tigerbeetles[0];
+        const tbResource = args.resources.find((r) => r.urn === tb.urn);
         const services = ofType(args.resources, TYPES.service);
         const configMaps = ofType(args.resources, TYPES.configMap);
 
-        const serviceName = str(tb.props.spec?.serviceName);
-        const headless = services.find((s) => s.ref.namespace === tb.ref.namespace && s.ref.name === serviceName);
+        // Values unknown during preview, decided for a rule about quorum addresses: nothing
+        // unknown passes silently. What the expected addresses are built from (replica count,
+        // namespace, serviceName) must be known, else the StatefulSet is reported. A connector
+        // list that is unknown passes only when it is provably the same list as one that was
+        // checked: computed from the StatefulSet (the engine's propertyDependencies) like a
+        // known TIGERBEETLE_REPLICAS that lists every replica. An unknown cluster ID matches the
+        // ledger's only when both come from the same generated value (the same RandomId).
+        const serviceName = str(get(tb.props, "spec", "serviceName"));
+        if (isUnknown(serviceName) || isUnknown(tb.replicas) || isUnknown(tb.ref.namespace)) {
+            const what = isUnknown(tb.replicas) ? "spec.replicas" : isUnknown(serviceName) ? "spec.serviceName" : "metadata.namespace";
+            report(message(tb.ref, `${what} is ${UNKNOWN_TEXT}, so the replica addresses the connector must list are not known`, item, "set it in the manifest (tigerbeetle.replicas, the headless Service's name, the tier's namespace) so the addresses can be checked"), tb.urn);
+            return;
+        }
+        const headless = services.find((s) => sameNamespace(s.ref, tb.ref) && s.ref.name === serviceName);
         if (!serviceName || !headless) {
             report(
                 message(tb.ref, serviceName ? `spec.serviceName ${serviceName} names no Service in ${tb.ref.namespace}` : "has no spec.serviceName, so its replicas have no stable addresses", item, "create the headless Service (clusterIP: None) and set spec.serviceName to it"),
@@ -54,14 +81,17 @@ export const connectorListsEveryTigerbeetleReplica: StackValidationPolicy = {
             );
             return;
         }
-        if (str(headless.props.spec?.clusterIP) !== "None") {
-            report(message(headless.ref, "is the StatefulSet's serviceName but not headless, so tigerbeetle-{i} names do not resolve", item, "set spec.clusterIP to None"), headless.urn);
+        const clusterIP = str(get(headless.props, "spec", "clusterIP"));
+        if (clusterIP !== "None") {
+            const problem = isUnknown(clusterIP) ? `is the StatefulSet's serviceName but its clusterIP is ${UNKNOWN_TEXT}, so it is not known to be headless` : "is the StatefulSet's serviceName but not headless, so tigerbeetle-{i} names do not resolve";
+            report(message(headless.ref, problem, item, "set spec.clusterIP to None"), headless.urn);
         }
-        const expected = expectedAddresses(tb, serviceName);
-        const identity = configMaps.find((c) => c.ref.namespace === tb.ref.namespace && c.ref.name === cfg.identityConfigMap);
-        const clusterId = str(identity?.props.data?.clusterId);
+        const expected = expectedAddresses(tb.ref.name, tb.ref.namespace ?? "default", tb.replicas ?? 1, serviceName);
+        const identity = configMaps.find((c) => sameNamespace(c.ref, tb.ref) && c.ref.name === cfg.identityConfigMap);
+        const clusterId = str(get(identity?.props, "data", "clusterId"));
 
-        const compare = (ref: Parameters<typeof message>[0], urn: string, where: string, listed: string[]) => {
+        /** Reports what is wrong with a known list; true when it lists exactly the replicas, in order. */
+        const compare = (ref: Parameters<typeof message>[0], urn: string, where: string, listed: string[]): boolean => {
             const missing = expected.filter((a) => !listed.includes(a));
             const extra = listed.filter((a) => !expected.includes(a));
             if (missing.length > 0) {
@@ -72,31 +102,61 @@ export const connectorListsEveryTigerbeetleReplica: StackValidationPolicy = {
             }
             if (missing.length === 0 && extra.length === 0 && listed.join(",") !== expected.join(",")) {
                 report(message(ref, `${where} lists the replica addresses out of replica order`, item, `list them in replica order: ${expected.join(",")}`), urn);
+                return false;
+            }
+            return missing.length === 0 && extra.length === 0;
+        };
+        /** Reports a cluster ID that differs from the ledger's, or is not known to match it. */
+        const compareId = (cm: (typeof configMaps)[number], where: string, cid: unknown, fix: string) => {
+            if (clusterId === undefined) {
+                return;
+            }
+            if (isUnknown(clusterId) || isUnknown(cid)) {
+                if (isUnknown(clusterId) && isUnknown(cid) && shareGenerator(cm, identity)) {
+                    return; // both the ledger's generated ID, unknown until it is generated
+                }
+                const ours = isUnknown(cid) ? UNKNOWN_TEXT : JSON.stringify(cid ?? null);
+                report(message(cm.ref, `${where} is ${ours} and the ledger's cluster ID is ${isUnknown(clusterId) ? UNKNOWN_TEXT : clusterId}, so they are not known to match`, item, fix), cm.urn);
+                return;
+            }
+            if (typeof cid !== "string" || cid !== clusterId) {
+                report(message(cm.ref, where === "TIGERBEETLE_CLUSTER_ID" ? `TIGERBEETLE_CLUSTER_ID is ${cid ?? "unset"} but the ledger's cluster ID is ${clusterId}` : `${where} is ${JSON.stringify(cid)} but the ledger's cluster ID is "${clusterId}"`, item, fix), cm.urn);
             }
         };
+        const notKnown = (cm: (typeof configMaps)[number], where: string) =>
+            report(message(cm.ref, `${where} is ${UNKNOWN_TEXT} and not computed from ${describe(tb.ref)} like a checked TIGERBEETLE_REPLICAS, so it is not known to list every replica`, item, `list all ${expected.length} replica addresses of ${describe(tb.ref)}, derived from the cluster's outputs as TIGERBEETLE_REPLICAS is`), cm.urn);
 
         const envMaps = configMaps.filter((c) => c.ref.name === cfg.envConfigMap);
         const appMaps = configMaps.filter((c) => c.ref.name === cfg.appConfigMap);
         if (envMaps.length === 0 && appMaps.length === 0) {
             report(stackMessage(`no connector ConfigMap (${cfg.envConfigMap} or ${cfg.appConfigMap}) lists the replicas of ${describe(tb.ref)}`, item, "give the connector TIGERBEETLE_REPLICAS and config.yaml settlement.tigerBeetleReplicas"));
         }
+        // The env ConfigMaps whose known TIGERBEETLE_REPLICAS lists every replica, in order.
+        const verified: (typeof configMaps)[number][] = [];
+        const unknownLists: [(typeof configMaps)[number], string][] = [];
         for (const cm of envMaps) {
-            const raw = str(cm.props.data?.TIGERBEETLE_REPLICAS);
+            const raw = str(get(cm.props, "data", "TIGERBEETLE_REPLICAS"));
             if (raw === undefined) {
                 report(message(cm.ref, "has no TIGERBEETLE_REPLICAS", item, `set TIGERBEETLE_REPLICAS to ${expected.join(",")}`), cm.urn);
-            } else {
-                compare(cm.ref, cm.urn, "TIGERBEETLE_REPLICAS", raw.split(",").map((a) => a.trim()).filter((a) => a !== ""));
+            } else if (isUnknown(raw)) {
+                unknownLists.push([cm, "TIGERBEETLE_REPLICAS"]);
+            } else if (compare(cm.ref, cm.urn, "TIGERBEETLE_REPLICAS", raw.split(",").map((a) => a.trim()).filter((a) => a !== ""))) {
+                verified.push(cm);
             }
-            const cid = str(cm.props.data?.TIGERBEETLE_CLUSTER_ID);
-            if (clusterId !== undefined && cid !== clusterId) {
-                report(message(cm.ref, `TIGERBEETLE_CLUSTER_ID is ${cid ?? "unset"} but the ledger's cluster ID is ${clusterId}`, item, "set TIGERBEETLE_CLUSTER_ID from the TigerBeetle cluster's ID"), cm.urn);
-            }
+            compareId(cm, "TIGERBEETLE_CLUSTER_ID", str(get(cm.props, "data", "TIGERBEETLE_CLUSTER_ID")), "set TIGERBEETLE_CLUSTER_ID from the TigerBeetle cluster's ID");
         }
         for (const cm of appMaps) {
-            const text = str(cm.props.data?.["config.yaml"]);
+            const text = str(get(cm.props, "data", "config.yaml"));
+            if (isUnknown(text)) {
+                // config.yaml is unknown as a whole (it embeds a generated cluster ID): its list
+                // is decided like any unknown list below, its cluster ID by its source.
+                unknownLists.push([cm, "config.yaml settlement.tigerBeetleReplicas"]);
+                compareId(cm, "config.yaml settlement.tigerBeetleClusterId", text, "write the cluster ID as a string (a 128-bit ID does not fit a JavaScript number)");
+                continue;
+            }
             let settlement: { tigerBeetleReplicas?: unknown; tigerBeetleClusterId?: unknown } | undefined;
             try {
-                settlement = (plain<any>(text === undefined ? undefined : yaml.load(text)) ?? {}).settlement;
+                settlement = ((text === undefined ? undefined : yaml.load(text)) as any)?.settlement;
             } catch (e) {
                 report(message(cm.ref, `config.yaml does not parse as YAML (${(e as Error).message.split("\n")[0]})`, item, "render config.yaml with a YAML serializer"), cm.urn);
                 continue;
@@ -107,9 +167,11 @@ export const connectorListsEveryTigerbeetleReplica: StackValidationPolicy = {
             } else {
                 compare(cm.ref, cm.urn, "config.yaml settlement.tigerBeetleReplicas", listed.map((a) => String(a)));
             }
-            const cid = settlement?.tigerBeetleClusterId;
-            if (clusterId !== undefined && (typeof cid !== "string" || cid !== clusterId)) {
-                report(message(cm.ref, `config.yaml settlement.tigerBeetleClusterId is ${JSON.stringify(cid)} but the ledger's cluster ID is "${clusterId}"`, item, "write the cluster ID as a string (a 128-bit ID does not fit a JavaScript number)"), cm.urn);
+            compareId(cm, "config.yaml settlement.tigerBeetleClusterId", settlement?.tigerBeetleClusterId, "write the cluster ID as a string (a 128-bit ID does not fit a JavaScript number)");
+        }
+        for (const [cm, where] of unknownLists) {
+            if (!(derivedFrom(cm, tbResource) && verified.some((v) => derivedFrom(v, tbResource)))) {
+                notKnown(cm, where);
             }
         }
     },

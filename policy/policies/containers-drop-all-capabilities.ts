@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SECURITY, configOf, containerLabel, message, validateWorkloads } from "../lib";
+import { SECURITY, UNKNOWN_TEXT, configOf, containerLabel, get, isUnknown, list, message, str, validateWorkloads } from "../lib";
 
 interface Config {
     allowedCapabilities: string[];
@@ -17,13 +17,20 @@ export const containersDropAllCapabilities: ResourceValidationPolicy = {
     },
     validateResource: validateWorkloads((w, args, report) => {
         const { allowedCapabilities } = configOf<Config>(args, containersDropAllCapabilities.configSchema!);
+        const allowed = allowedCapabilities.map((x) => x.toUpperCase());
         for (const c of w.containers) {
-            const caps = c.container.securityContext?.capabilities ?? {};
-            const drop = ((caps.drop ?? []) as string[]).map((d) => String(d).toUpperCase());
-            if (!drop.includes("ALL")) {
-                report(message(w.ref, `${containerLabel(c)} does not drop ALL capabilities`, SECURITY.capabilities, `set securityContext.capabilities.drop: [ALL] on ${c.name}`));
+            const caps = get(c.container, "securityContext", "capabilities");
+            const drop = list(get(caps, "drop"));
+            const dropped = isUnknown(drop) ? [] : drop.map((d) => str(d));
+            // An unknown drop list, or an unknown entry where ALL is not otherwise listed, is not
+            // known to drop ALL: not known-compliant, so reported (capabilities are literals).
+            if (!dropped.some((d) => typeof d === "string" && d.toUpperCase() === "ALL")) {
+                const unknown = isUnknown(drop) || dropped.some(isUnknown);
+                report(message(w.ref, `${containerLabel(c)} ${unknown ? `capabilities.drop is ${UNKNOWN_TEXT}, so it is not known to drop ALL` : "does not drop ALL capabilities"}`, SECURITY.capabilities, `set securityContext.capabilities.drop: [ALL] on ${c.name}`));
             }
-            const added = ((caps.add ?? []) as string[]).filter((a) => !allowedCapabilities.map((x) => x.toUpperCase()).includes(String(a).toUpperCase()));
+            const add = list(get(caps, "add"));
+            // An unknown add list, or an unknown entry, may add anything: reported as added.
+            const added = isUnknown(add) ? ["<unknown>"] : add.map((a) => str(a)).flatMap((a) => (isUnknown(a) ? ["<unknown>"] : typeof a === "string" && !allowed.includes(a.toUpperCase()) ? [a] : []));
             if (added.length > 0) {
                 report(message(w.ref, `${containerLabel(c)} adds capabilities ${added.join(", ")}`, SECURITY.capabilities, `remove capabilities.add from ${c.name}, or list the capability in allowedCapabilities after review`));
             }

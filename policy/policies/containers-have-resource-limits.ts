@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, configOf, containerLabel, message, validateWorkloads } from "../lib";
+import { CHECKLIST, UNKNOWN_TEXT, configOf, containerLabel, get, isUnknown, message, validateWorkloads } from "../lib";
 
 interface Config {
     exemptContainers: string[];
@@ -21,9 +21,17 @@ export const containersHaveResourceLimits: ResourceValidationPolicy = {
             if (exemptContainers.includes(c.name)) {
                 continue;
             }
-            const resources = c.container.resources ?? {};
+            const resources = get(c.container, "resources");
+            if (isUnknown(resources)) {
+                // The whole resources block (or the container) is unknown during preview: which
+                // requests and limits it sets is not known, so it is not known-compliant; reported.
+                report(message(w.ref, `${containerLabel(c)} resources are ${UNKNOWN_TEXT}, so its requests and limits are not known to be set`, CHECKLIST.resourceLimits, `set resources.requests and resources.limits (cpu and memory) on ${c.name} in the manifest`));
+                continue;
+            }
+            // An unknown quantity is still set: this rule is about presence, and the bounds
+            // policy (resource-requests-within-bounds) judges the figures.
             const missing = (["requests", "limits"] as const).flatMap((kind) =>
-                (["cpu", "memory"] as const).filter((r) => resources[kind]?.[r] === undefined || resources[kind]?.[r] === "").map((r) => `${r} ${kind === "requests" ? "request" : "limit"}`),
+                (["cpu", "memory"] as const).filter((r) => get(resources, kind, r) === undefined || get(resources, kind, r) === "").map((r) => `${r} ${kind === "requests" ? "request" : "limit"}`),
             );
             if (missing.length > 0) {
                 report(

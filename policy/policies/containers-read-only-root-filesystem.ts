@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SECURITY, containerLabel, message, plain, validateWorkloads } from "../lib";
+import { SECURITY, UNKNOWN_TEXT, bool, containerLabel, get, isUnknown, message, validateWorkloads } from "../lib";
 
 /** Seed 001: "Read-only Filesystem"; writable paths are explicit volumes (/tmp, data). */
 export const containersReadOnlyRootFilesystem: ResourceValidationPolicy = {
@@ -8,10 +8,13 @@ export const containersReadOnlyRootFilesystem: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: validateWorkloads((w, _args, report) => {
         for (const c of w.containers) {
-            const value = plain(c.container.securityContext?.readOnlyRootFilesystem);
+            const value = bool(get(c.container, "securityContext", "readOnlyRootFilesystem"));
+            // Unknown during preview: not known to be true, so not known-compliant; reported like
+            // an unset flag (a hardening flag is a literal of the manifest, not an output).
+            const problem = value === false ? "sets readOnlyRootFilesystem: false" : isUnknown(value) ? `readOnlyRootFilesystem is ${UNKNOWN_TEXT}` : "does not set readOnlyRootFilesystem";
             if (value !== true) {
                 report(
-                    message(w.ref, `${containerLabel(c)} ${value === false ? "sets readOnlyRootFilesystem: false" : "does not set readOnlyRootFilesystem"}`, SECURITY.readOnlyRootFilesystem, `set securityContext.readOnlyRootFilesystem: true on ${c.name} and mount an emptyDir where it writes (e.g. /tmp)`),
+                    message(w.ref, `${containerLabel(c)} ${problem}`, SECURITY.readOnlyRootFilesystem, `set securityContext.readOnlyRootFilesystem: true on ${c.name} and mount an emptyDir where it writes (e.g. /tmp)`),
                 );
             }
         }

@@ -1,17 +1,48 @@
-import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SECURITY, containerLabel, imagePinProblem, message, validateWorkloads } from "../lib";
+import { StackValidationPolicy } from "@pulumi/policy";
+import { IMAGE_BUILD_TYPES, SECURITY, UNKNOWN_TEXT, containerLabel, get, imagePinProblem, isUnknown, message, propertySources, str, workloadOf } from "../lib";
 
-/** Every image is a version tag or an @sha256 digest, so a deploy is reproducible. */
-export const imagesArePinned: ResourceValidationPolicy = {
+const FIX = (name: string) => `pin ${name}'s image to a version tag or @sha256 digest (prebuilt refs in the stack config; builds are pushed and pinned by digest)`;
+
+/**
+ * Every image is a version tag or an @sha256 digest, so a deploy is reproducible. A stack
+ * policy, because whether an image unknown during preview comes from the stack's own build
+ * is only visible in the stack: which resources a workload's spec depends on.
+ */
+export const imagesArePinned: StackValidationPolicy = {
     name: "images-are-pinned",
-    description: "Every container image is pinned: an @sha256 digest or an explicit tag other than `latest`.",
+    description: "Every container image is pinned: an @sha256 digest or an explicit tag other than `latest`; an image the stack builds is pinned by its pushed digest.",
     enforcementLevel: "mandatory",
-    validateResource: validateWorkloads((w, _args, report) => {
-        for (const c of w.containers) {
-            const problem = imagePinProblem(c.container.image);
-            if (problem) {
-                report(message(w.ref, `${containerLabel(c)} ${problem}`, SECURITY.imagePinning, `pin ${c.name}'s image to a version tag or @sha256 digest (prebuilt refs in the stack config; builds are pushed and pinned by digest)`));
+    validateStack: (args, report) => {
+        let workloads = 0;
+        for (const r of args.resources) {
+            const w = workloadOf(r.type, r.props, r.urn, r.name);
+            if (!w) {
+                continue;
+            }
+            workloads++;
+            // The image builds the workload's pod spec depends on whose pushed digest is itself
+            // still unknown: they explain an unknown image.
+            const builds = propertySources(r, "spec").filter((d) => IMAGE_BUILD_TYPES.includes(d.type) && isUnknown(get(d.props, "repoDigest")));
+            for (const c of w.containers) {
+                const image = str(get(c.container, "image"));
+                if (isUnknown(image)) {
+                    // Unknown during preview. When the pod spec depends on an image the stack builds
+                    // and pushes in this run, the reference is that build's repoDigest
+                    // (repo@sha256:…): pinned by construction. Any other unknown image (another
+                    // resource's output, an unknown container) is not known to be pinned: reported.
+                    if (builds.length === 0) {
+                        report(message(w.ref, `${containerLabel(c)} image is ${UNKNOWN_TEXT} and not built by this stack, so it is not known to be pinned`, SECURITY.imagePinning, FIX(c.name)), w.urn);
+                    }
+                    continue;
+                }
+                const problem = imagePinProblem(image);
+                if (problem) {
+                    report(message(w.ref, `${containerLabel(c)} ${problem}`, SECURITY.imagePinning, FIX(c.name)), w.urn);
+                }
             }
         }
-    }),
+        if (workloads === 0) {
+            return args.notApplicable("the stack has no workloads");
+        }
+    },
 };

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { CHECKLIST, configOf, message, plain, refOf } from "../lib";
+import { CHECKLIST, UNKNOWN_TEXT, configOf, get, isUnknown, list, message, num, refOf, shown, str } from "../lib";
 
 interface PublicEndpoint {
     service: string;
@@ -48,20 +48,45 @@ export const ingressOnlyPublicEndpoints: ResourceValidationPolicy = {
         const ref = refOf(args.type, props, args.name);
         const item = CHECKLIST.ingress;
         const allowed = publicEndpoints.map((e) => `${e.service}:${e.port}${e.paths ? ` (${e.paths.join(", ")})` : ""}`).join(", ");
-        if (props.spec?.defaultBackend) {
+        // A defaultBackend is reported by its presence, known or not.
+        if (get(props, "spec", "defaultBackend") !== undefined) {
             report(message(ref, "has a defaultBackend, which publishes every unmatched host and path", item, "remove spec.defaultBackend and route explicit hosts and paths only"));
         }
-        for (const rule of (props.spec?.rules ?? []) as any[]) {
-            for (const p of (rule?.http?.paths ?? []) as any[]) {
-                const svc = p?.backend?.service;
-                const port = plain<number | undefined>(svc?.port?.number);
-                const path = String(p?.path ?? "/");
-                const where = `rule ${rule?.host ?? "*"}${path}`;
-                const endpoint = publicEndpoints.find((e) => e.service === svc?.name && (e.port === port || svc?.port?.name !== undefined));
+        const fix = `remove the route, or add the endpoint to publicEndpoints in the policy config (public: ${allowed})`;
+        // Whatever of a route is unknown during preview (the rules, a rule's paths, the backend
+        // Service or port, a restricted path) leaves it not known to be a public endpoint, and an
+        // Ingress publishes: the route is reported, never assumed public.
+        const notKnown = (where: string, what: string) => report(message(ref, `${where} ${what} ${UNKNOWN_TEXT}, so it is not known to route to a public endpoint`, item, fix));
+        const rules = list(get(props, "spec", "rules"));
+        if (isUnknown(rules)) {
+            notKnown("spec.rules", "are");
+            return;
+        }
+        for (const rule of rules) {
+            const host = str(get(rule, "host"));
+            const paths = list(get(rule, "http", "paths"));
+            if (isUnknown(paths)) {
+                notKnown(`rule ${shown(host ?? "*")}`, "has paths");
+                continue;
+            }
+            for (const p of paths) {
+                const svc = get(p, "backend", "service");
+                const service = str(get(svc, "name"));
+                const port = num(get(svc, "port", "number"));
+                const portName = str(get(svc, "port", "name"));
+                const path = str(get(p, "path")) ?? "/";
+                const where = `rule ${shown(host ?? "*")}${shown(path)}`;
+                if (isUnknown(service) || isUnknown(port) || isUnknown(portName)) {
+                    notKnown(where, `routes to ${shown(service ?? "a non-Service backend")}:${shown(port ?? portName ?? "?")}, which is`);
+                    continue;
+                }
+                const endpoint = publicEndpoints.find((e) => e.service === service && (e.port === port || portName !== undefined));
                 if (!endpoint) {
-                    report(message(ref, `${where} routes to ${svc?.name ?? "a non-Service backend"}:${port ?? svc?.port?.name ?? "?"}, which is not a public endpoint`, item, `remove the route, or add the endpoint to publicEndpoints in the policy config (public: ${allowed})`));
-                } else if (endpoint.paths && !endpoint.paths.some((prefix) => path === prefix || path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`))) {
-                    report(message(ref, `${where} publishes ${svc.name} beyond its public paths ${endpoint.paths.join(", ")}`, item, `route only ${endpoint.paths.join(", ")} to ${svc.name}`));
+                    report(message(ref, `${where} routes to ${service ?? "a non-Service backend"}:${port ?? portName ?? "?"}, which is not a public endpoint`, item, fix));
+                } else if (endpoint.paths && isUnknown(path)) {
+                    notKnown(where, `publishes ${service} under a path`);
+                } else if (endpoint.paths && !isUnknown(path) && !endpoint.paths.some((prefix) => path === prefix || path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`))) {
+                    report(message(ref, `${where} publishes ${service} beyond its public paths ${endpoint.paths.join(", ")}`, item, `route only ${endpoint.paths.join(", ")} to ${service}`));
                 }
             }
         }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { CHECKLIST, configOf, message, refOf } from "../lib";
+import { CHECKLIST, UNKNOWN_TEXT, configOf, get, isUnknown, list, message, refOf, str } from "../lib";
 
 interface Config {
     requireTls: boolean;
@@ -24,19 +24,37 @@ export const ingressRequiresTls: ResourceValidationPolicy = {
         const ref = refOf(args.type, props, args.name);
         const item = CHECKLIST.ingress;
         const fix = "set ingress.tls.clusterIssuer (cert-manager) or ingress.tls.secretName so every host gets a spec.tls entry";
-        const tls = (props.spec?.tls ?? []) as any[];
-        const hosts = [...new Set(((props.spec?.rules ?? []) as any[]).map((r) => r?.host ?? "*"))];
-        if (tls.length === 0) {
-            report(message(ref, `serves ${hosts.join(", ")} without TLS`, item, fix));
+        const tls = list(get(props, "spec", "tls"));
+        const rules = list(get(props, "spec", "rules"));
+        // Unknown during preview: the TLS entries, the rules, or a host on either side. A host
+        // that is unknown is not known to be covered, and an unknown TLS list or host list is not
+        // known to cover every host: the Ingress is not known-compliant, so it is reported. An
+        // unknown secretName is still a named certificate Secret: presence is what is asked.
+        if (isUnknown(tls) || isUnknown(rules)) {
+            report(message(ref, `spec.${isUnknown(tls) ? "tls" : "rules"} is ${UNKNOWN_TEXT}, so its hosts are not known to be served over TLS`, item, fix));
             return;
         }
-        const covered = new Set(tls.flatMap((t) => (t?.hosts ?? []) as string[]));
-        const uncovered = hosts.filter((h) => !covered.has(h));
+        const hosts = [...new Set(rules.map((r) => str(get(r, "host")) ?? "*"))];
+        const shownHost = (h: (typeof hosts)[number]) => (isUnknown(h) ? "<unknown>" : h);
+        if (tls.length === 0) {
+            report(message(ref, `serves ${hosts.map(shownHost).join(", ")} without TLS`, item, fix));
+            return;
+        }
+        const tlsHosts = tls.map((t) => list(get(t, "hosts")));
+        const covered = new Set(tlsHosts.flatMap((hs) => (isUnknown(hs) ? [] : hs.map((h) => str(h)))).filter((h): h is string => typeof h === "string"));
+        const someTlsHostUnknown = tlsHosts.some((hs) => isUnknown(hs) || hs.some((h) => isUnknown(str(h))));
+        const uncovered = hosts.filter((h) => isUnknown(h) || !covered.has(h));
         if (uncovered.length > 0) {
-            report(message(ref, `host${uncovered.length === 1 ? "" : "s"} ${uncovered.join(", ")} ha${uncovered.length === 1 ? "s" : "ve"} no TLS entry`, item, fix));
+            const unknown = someTlsHostUnknown || uncovered.some(isUnknown) ? ` (TLS or rule hosts ${UNKNOWN_TEXT})` : "";
+            report(message(ref, `host${uncovered.length === 1 ? "" : "s"} ${uncovered.map(shownHost).join(", ")} ha${uncovered.length === 1 ? "s" : "ve"} no TLS entry${unknown}`, item, fix));
         }
-        for (const t of tls.filter((t) => !t?.secretName)) {
-            report(message(ref, `TLS entry for ${((t?.hosts ?? []) as string[]).join(", ") || "all hosts"} names no secretName`, item, "name the certificate Secret in spec.tls[].secretName"));
-        }
+        tls.forEach((t, i) => {
+            const secretName = get(t, "secretName");
+            if (!isUnknown(secretName) && !secretName) {
+                const hs = tlsHosts[i];
+                const names = isUnknown(hs) ? "<unknown hosts>" : hs.map((h) => (isUnknown(h) ? "<unknown>" : String(h))).join(", ");
+                report(message(ref, `TLS entry for ${names || "all hosts"} names no secretName`, item, "name the certificate Secret in spec.tls[].secretName"));
+            }
+        });
     }),
 };

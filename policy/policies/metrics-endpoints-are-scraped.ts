@@ -1,5 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, TYPES, Workload, configOf, message, ofType, plain, regexes, selects, serviceSelects, stackWorkloads, str } from "../lib";
+import { CHECKLIST, Maybe, TYPES, UNKNOWN_TEXT, Workload, bool, configOf, get, isUnknown, labelsOf, list, message, num, ofType, podAnnotation, regexes, sameNamespace, selects, serviceSelects, shown, stackWorkloads, str } from "../lib";
 
 interface Config {
     metricsPortPatterns: string[];
@@ -8,16 +8,24 @@ interface Config {
 interface MetricsPort {
     container: string;
     name: string;
-    port: number;
+    port: Maybe<number>;
 }
 
+/**
+ * The container ports named like metrics ports. A port whose name is unknown during preview,
+ * or a port list that is, is not taken for a metrics port: the rule keys on the port names,
+ * which the program writes literally.
+ */
 function metricsPorts(w: Workload, cfg: Config): MetricsPort[] {
     const res = regexes(cfg.metricsPortPatterns);
-    return w.containers.flatMap((c) =>
-        ((c.container.ports ?? []) as any[])
-            .filter((p) => typeof p?.name === "string" && res.some((r) => r.test(p.name)))
-            .map((p) => ({ container: c.name, name: p.name as string, port: Number(plain(p.containerPort)) })),
-    );
+    return w.containers.flatMap((c) => {
+        const ports = list(get(c.container, "ports"));
+        return (isUnknown(ports) ? [] : ports).flatMap((p) => {
+            const name = str(get(p, "name"));
+            const port = num(get(p, "containerPort"));
+            return typeof name === "string" && res.some((r) => r.test(name)) ? [{ container: c.name, name, port: port ?? NaN }] : [];
+        });
+    });
 }
 
 /** Seed 000/001/002: "Monitoring and alerting set up (Prometheus, Grafana)": every metrics port is scraped. */
@@ -46,30 +54,45 @@ export const metricsEndpointsAreScraped: StackValidationPolicy = {
         const monitors = ofType(args.resources, TYPES.serviceMonitor);
         for (const w of serving) {
             const ports = metricsPorts(w, cfg);
-            // A ServiceMonitor counts when it selects a Service that selects these pods.
+            // A ServiceMonitor counts when it is known to select a Service known to select these
+            // pods; an unknown selector or namespace selector on the way does not count.
             const viaMonitor = monitors.some((m) => {
-                const nsSel = plain<Record<string, any>>(m.props.spec?.namespaceSelector) ?? {};
-                const namespaces: string[] | undefined = nsSel.any ? undefined : nsSel.matchNames ?? [m.ref.namespace!];
+                const nsSel = get(m.props, "spec", "namespaceSelector");
+                const any = bool(get(nsSel, "any"));
+                const matchNames = list(get(nsSel, "matchNames"));
+                if (isUnknown(any) || isUnknown(matchNames)) {
+                    return false;
+                }
+                const names = get(nsSel, "matchNames") === undefined ? undefined : matchNames.map((n) => str(n));
                 return services.some(
                     (s) =>
-                        (namespaces === undefined || namespaces.includes(s.ref.namespace!)) &&
-                        s.ref.namespace === w.ref.namespace &&
-                        serviceSelects(s.props, w.podLabels) &&
-                        selects(m.props.spec?.selector, plain<Record<string, string>>(s.props.metadata?.labels) ?? {}, false),
+                        sameNamespace(s.ref, w.ref) &&
+                        (any === true || (names === undefined ? sameNamespace(m.ref, s.ref) : names.includes(s.ref.namespace as string))) &&
+                        serviceSelects(s.props, w.podLabels) === true &&
+                        selects(get(m.props, "spec", "selector"), labelsOf(get(s.props, "metadata", "labels")), false) === true,
                 );
             });
             if (viaMonitor) {
                 continue;
             }
-            const scrape = str(w.podAnnotations["prometheus.io/scrape"]);
-            const port = str(w.podAnnotations["prometheus.io/port"]);
-            const list = ports.map((p) => `${p.name} (${p.port})`).join(", ");
+            const scrape = podAnnotation(w, "prometheus.io/scrape");
+            const port = podAnnotation(w, "prometheus.io/port");
+            const listed = ports.map((p) => `${p.name} (${shown(p.port)})`).join(", ");
+            const first = ports[0].port;
+            // An annotation whose value is unknown during preview is still present: the message
+            // says so instead of "no annotation". Its value is not known to be "true" (or to name
+            // the metrics port), so the workload is not known to be scraped: reported.
             if (scrape === undefined) {
-                report(message(w.ref, `serves metrics on ${list} but nothing scrapes it (no prometheus.io/scrape annotation, no ServiceMonitor)`, item, `annotate the pod template with prometheus.io/scrape "true", prometheus.io/port "${ports[0].port}" and prometheus.io/path, or add a ServiceMonitor`), w.urn);
+                report(message(w.ref, `serves metrics on ${listed} but nothing scrapes it (no prometheus.io/scrape annotation, no ServiceMonitor)`, item, `annotate the pod template with prometheus.io/scrape "true", prometheus.io/port "${shown(first)}" and prometheus.io/path, or add a ServiceMonitor`), w.urn);
+            } else if (isUnknown(scrape)) {
+                report(message(w.ref, `serves metrics on ${listed} but prometheus.io/scrape is ${UNKNOWN_TEXT}, so it is not known to be "true"`, item, `set prometheus.io/scrape to "true" in the manifest`), w.urn);
             } else if (scrape !== "true") {
-                report(message(w.ref, `serves metrics on ${list} but prometheus.io/scrape is "${scrape}"`, item, `set prometheus.io/scrape to "true"`), w.urn);
-            } else if (port === undefined || !ports.some((p) => String(p.port) === port || p.name === port)) {
-                report(message(w.ref, `prometheus.io/port is ${port === undefined ? "unset" : `"${port}"`}, not its metrics port ${list}`, item, `set prometheus.io/port to "${ports[0].port}"`), w.urn);
+                report(message(w.ref, `serves metrics on ${listed} but prometheus.io/scrape is "${scrape}"`, item, `set prometheus.io/scrape to "true"`), w.urn);
+            } else if (isUnknown(port)) {
+                report(message(w.ref, `prometheus.io/port is ${UNKNOWN_TEXT}, not known to be its metrics port ${listed}`, item, `set prometheus.io/port to "${shown(first)}"`), w.urn);
+            } else if (port === undefined || !ports.some((p) => (!isUnknown(p.port) && String(p.port) === port) || p.name === port)) {
+                // A metrics port whose number is unknown matches only by name.
+                report(message(w.ref, `prometheus.io/port is ${port === undefined ? "unset" : `"${port}"`}, not its metrics port ${listed}`, item, `set prometheus.io/port to "${shown(first)}"`), w.urn);
             }
         }
     },

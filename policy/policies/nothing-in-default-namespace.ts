@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SECURITY, isClusterScoped, isKubernetesObject, kindOf, message } from "../lib";
+import { SECURITY, get, isClusterScoped, isKubernetesObject, isUnknown, kindOf, message, str } from "../lib";
 
 /** Every tier lives in its own namespace; nothing lands in `default`. */
 export const nothingInDefaultNamespace: ResourceValidationPolicy = {
@@ -10,8 +10,16 @@ export const nothingInDefaultNamespace: ResourceValidationPolicy = {
         if (!isKubernetesObject(args.type) || isClusterScoped(args.type)) {
             return args.notApplicable("applies only to namespaced Kubernetes objects");
         }
-        const ns = args.props.metadata?.namespace;
-        const ref = { kind: kindOf(args.type), namespace: "default", name: args.props.metadata?.name ?? args.name };
+        const ns = get(args.props, "metadata", "namespace");
+        if (isUnknown(ns)) {
+            // Unknown during preview: the namespace is set, from another resource's output (the
+            // tiers pass their Namespace's metadata.name), so it is not the provider default; the
+            // value itself is checked when `pulumi up` runs this policy again on the resolved
+            // inputs, before the object is created.
+            return args.notApplicable("metadata.namespace is unknown during preview; checked again by the update, before the object is created");
+        }
+        const name = str(get(args.props, "metadata", "name"));
+        const ref = { kind: kindOf(args.type), namespace: "default", name: typeof name === "string" ? name : args.name };
         if (ns === "default") {
             report(message(ref, "is in the default namespace", SECURITY.defaultNamespace, "put it in its tier's namespace"));
         } else if (ns === undefined || ns === null || ns === "") {

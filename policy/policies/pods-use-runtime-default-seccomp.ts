@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SECURITY, configOf, containerLabel, kindOf, message, plain, validateWorkloads } from "../lib";
+import { SECURITY, UNKNOWN_TEXT, configOf, containerLabel, get, isUnknown, kindOf, message, str, validateWorkloads } from "../lib";
 
 interface SeccompException {
     kind: string;
@@ -51,15 +51,26 @@ export const podsUseRuntimeDefaultSeccomp: ResourceValidationPolicy = {
         const allowed = exception?.profile;
         const item = SECURITY.seccomp;
         const fix = "set securityContext.seccompProfile.type: RuntimeDefault (only documented exceptions, listed in the policy config, may differ)";
-        const podProfile = plain<string | undefined>(w.podSpec.securityContext?.seccompProfile?.type);
+        const podProfile = str(get(w.podSpec, "securityContext", "seccompProfile", "type"));
         const check = (where: string, profile: string | undefined) => {
             if (profile !== undefined && profile !== "RuntimeDefault" && profile !== allowed) {
                 report(message(w.ref, `${where} uses seccomp profile ${profile}${exception ? ` (its exception allows ${allowed})` : ""}`, item, fix));
             }
         };
-        check("pod", podProfile);
+        // An unknown profile may be Unconfined: not known-compliant, so it is reported (a
+        // seccomp profile is a literal of the manifest, never another resource's output).
+        const unknown = (where: string) => report(message(w.ref, `${where} seccomp profile is ${UNKNOWN_TEXT}`, item, fix));
+        if (isUnknown(podProfile)) {
+            unknown("pod");
+        } else {
+            check("pod", podProfile);
+        }
         for (const c of w.containers) {
-            const profile = plain<string | undefined>(c.container.securityContext?.seccompProfile?.type);
+            const profile = str(get(c.container, "securityContext", "seccompProfile", "type"));
+            if (isUnknown(profile)) {
+                unknown(containerLabel(c));
+                continue;
+            }
             check(containerLabel(c), profile);
             if (profile === undefined && podProfile === undefined) {
                 report(message(w.ref, `${containerLabel(c)} has no seccomp profile (neither the pod nor the container sets one)`, item, fix));

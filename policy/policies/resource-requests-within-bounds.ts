@@ -1,5 +1,5 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, configOf, containerLabel, message, parseQuantity, validateWorkloads } from "../lib";
+import { CHECKLIST, Maybe, configOf, containerLabel, get, isUnknown, message, parseQuantity, shown, validateWorkloads } from "../lib";
 
 interface Config {
     minCpuRequest: string;
@@ -30,13 +30,18 @@ export const resourceRequestsWithinBounds: ResourceValidationPolicy = {
     validateResource: validateWorkloads((w, args, report) => {
         const cfg = configOf<Config>(args, resourceRequestsWithinBounds.configSchema!);
         const item = CHECKLIST.resourceBounds;
+        const known = (q: Maybe<number> | undefined): number | undefined => (isUnknown(q) ? undefined : q);
         for (const c of w.containers.filter((c) => !cfg.exemptContainers.includes(c.name))) {
-            const res = c.container.resources ?? {};
+            const res = get(c.container, "resources");
             for (const r of ["cpu", "memory"] as const) {
-                const reqRaw = res.requests?.[r];
-                const limRaw = res.limits?.[r];
-                const req = parseQuantity(reqRaw);
-                const lim = parseQuantity(limRaw);
+                const reqRaw = shown(get(res, "requests", r));
+                const limRaw = shown(get(res, "limits", r));
+                // An unknown quantity (or resources block) cannot be compared: the comparisons
+                // that need it are skipped in preview and made when `pulumi up` runs this policy
+                // again on the resolved inputs, before the workload is applied. Whether requests
+                // and limits are set at all is containers-have-resource-limits' rule.
+                const req = known(parseQuantity(get(res, "requests", r)));
+                const lim = known(parseQuantity(get(res, "limits", r)));
                 const min = r === "cpu" ? cfg.minCpuRequest : cfg.minMemoryRequest;
                 const max = r === "cpu" ? cfg.maxCpuLimit : cfg.maxMemoryLimit;
                 const ratio = r === "cpu" ? cfg.maxCpuLimitRequestRatio : cfg.maxMemoryLimitRequestRatio;
@@ -45,10 +50,10 @@ export const resourceRequestsWithinBounds: ResourceValidationPolicy = {
                 } else if (req !== undefined && lim !== undefined && req > 0 && lim / req > ratio) {
                     report(message(w.ref, `${containerLabel(c)} ${r} limit ${limRaw} is ${(lim / req).toFixed(1)}x its request ${reqRaw}, above the ${ratio}x cap`, item, `raise the ${r} request of ${c.name} or lower its limit to within ${ratio}x`));
                 }
-                if (req !== undefined && req < (parseQuantity(min) ?? 0)) {
+                if (req !== undefined && req < (known(parseQuantity(min)) ?? 0)) {
                     report(message(w.ref, `${containerLabel(c)} ${r} request ${reqRaw} is below the floor ${min}`, item, `request at least ${min} ${r} for ${c.name}`));
                 }
-                if (lim !== undefined && lim > (parseQuantity(max) ?? Infinity)) {
+                if (lim !== undefined && lim > (known(parseQuantity(max)) ?? Infinity)) {
                     report(message(w.ref, `${containerLabel(c)} ${r} limit ${limRaw} is above the ceiling ${max}`, item, `limit ${c.name} to at most ${max} ${r}, or raise maxCpuLimit/maxMemoryLimit in the policy config after load testing`));
                 }
             }

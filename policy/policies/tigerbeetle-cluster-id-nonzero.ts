@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { CHECKLIST, ResourceRef, configOf, isTigerBeetle, message, refOf, str, workloadOf } from "../lib";
+import { CHECKLIST, ResourceRef, configOf, get, isTigerBeetle, isUnknown, list, message, refOf, str, workloadOf } from "../lib";
 
 interface Config {
     allowZero: boolean;
@@ -35,10 +35,22 @@ export const tigerbeetleClusterIdNonzero: ResourceValidationPolicy = {
     validateResource: [
         validateResourceOfType(k8s.core.v1.ConfigMap, (props, args, report) => {
             const cfg = configOf<Config>(args, tigerbeetleClusterIdNonzero.configSchema!);
-            if (props.metadata?.name !== cfg.identityConfigMap) {
+            const name = str(get(props, "metadata", "name"));
+            if (isUnknown(name)) {
+                return args.notApplicable("metadata.name is unknown during preview; checked again by the update, before the ConfigMap is created");
+            }
+            if (name !== cfg.identityConfigMap) {
                 return args.notApplicable(`applies only to the ${cfg.identityConfigMap} ConfigMap`);
             }
-            check(refOf(args.type, props, args.name), "data.clusterId", str(props.data?.clusterId), cfg.allowZero, report);
+            const clusterId = str(get(props, "data", "clusterId"));
+            if (isUnknown(clusterId)) {
+                // Unknown during preview: a generated ID (tigerbeetle.clusterId "generate", a
+                // 128-bit random.RandomId that the program refuses if it comes out 0). Its value is
+                // checked when `pulumi up` runs this policy again on the resolved inputs, before the
+                // ConfigMap is created and before any replica formats a data file with it.
+                return args.notApplicable("data.clusterId is unknown during preview (a generated ID); checked by the update, before anything is formatted with it");
+            }
+            check(refOf(args.type, props, args.name), "data.clusterId", clusterId, cfg.allowZero, report);
         }),
         validateResourceOfType(k8s.apps.v1.StatefulSet, (props, args, report) => {
             const w = workloadOf(args.type, props, args.urn, args.name);
@@ -47,9 +59,14 @@ export const tigerbeetleClusterIdNonzero: ResourceValidationPolicy = {
             }
             const cfg = configOf<Config>(args, tigerbeetleClusterIdNonzero.configSchema!);
             for (const c of w.containers.filter((c) => !c.init)) {
-                const env = ((c.container.env ?? []) as any[]).find((e) => e?.name === "CLUSTER_ID");
-                if (env && env.valueFrom === undefined) {
-                    check(w.ref, `container ${c.name} env CLUSTER_ID`, str(env.value), cfg.allowZero, report);
+                const env = list(get(c.container, "env"));
+                // An unknown env list, or an unknown CLUSTER_ID value, is judged as the identity
+                // ConfigMap's is: by the update, on the resolved inputs, before the StatefulSet is
+                // applied and any replica formats its data file.
+                const e = (isUnknown(env) ? [] : env).find((x) => str(get(x, "name")) === "CLUSTER_ID");
+                const value = str(get(e, "value"));
+                if (e !== undefined && get(e, "valueFrom") === undefined && !isUnknown(value)) {
+                    check(w.ref, `container ${c.name} env CLUSTER_ID`, value, cfg.allowZero, report);
                 }
             }
         }),

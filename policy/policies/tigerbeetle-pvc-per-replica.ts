@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import { ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
-import { CHECKLIST, configOf, isTigerBeetle, message, plain, workloadOf } from "../lib";
+import { CHECKLIST, UNKNOWN_TEXT, configOf, get, isTigerBeetle, isUnknown, keys, list, message, shown, str, workloadOf } from "../lib";
 
 interface Config {
     dataMountPath: string;
@@ -27,30 +27,56 @@ export const tigerbeetlePvcPerReplica: ResourceValidationPolicy = {
         }
         const { dataMountPath } = configOf<Config>(args, tigerbeetlePvcPerReplica.configSchema!);
         const item = CHECKLIST.tigerbeetle;
-        const templates = (plain<any[]>(props.spec?.volumeClaimTemplates) ?? []) as any[];
-        const claimNames = new Set(templates.map((t) => t?.metadata?.name));
-        if (templates.length === 0) {
+        const templates = list(get(props, "spec", "volumeClaimTemplates"));
+        // Unknown during preview, anything this rule needs (the claim templates, a template, the
+        // data mount, the retention policy) leaves the ledger's storage not known to be one
+        // retained claim per replica: reported, never assumed. An unknown storage *quantity* is
+        // still a request, which is what is asked (the figure is tigerbeetle.storage's).
+        if (isUnknown(templates)) {
+            report(message(w.ref, `spec.volumeClaimTemplates is ${UNKNOWN_TEXT}, so the replicas are not known to keep the ledger on a claim each`, item, `declare the volumeClaimTemplate (e.g. data) in the manifest and mount it at ${dataMountPath}`));
+        }
+        const claimNames = new Set(isUnknown(templates) ? [] : templates.map((t) => str(get(t, "metadata", "name"))).filter((n): n is string => typeof n === "string"));
+        const claimNameUnknown = isUnknown(templates) || templates.some((t) => isUnknown(str(get(t, "metadata", "name"))));
+        if (!isUnknown(templates) && templates.length === 0) {
             report(message(w.ref, "has no volumeClaimTemplates, so replicas keep the ledger on ephemeral storage", item, `add a volumeClaimTemplate (e.g. data) and mount it at ${dataMountPath}`));
         }
-        for (const t of templates) {
-            if (!t?.spec?.resources?.requests?.storage) {
-                report(message(w.ref, `volumeClaimTemplate ${t?.metadata?.name} requests no storage`, item, "set spec.resources.requests.storage on the claim template (tigerbeetle.storage)"));
+        for (const t of isUnknown(templates) ? [] : templates) {
+            const storage = get(t, "spec", "resources", "requests", "storage");
+            if (!isUnknown(storage) && !storage) {
+                report(message(w.ref, `volumeClaimTemplate ${shown(get(t, "metadata", "name"))} requests no storage`, item, "set spec.resources.requests.storage on the claim template (tigerbeetle.storage)"));
             }
         }
         for (const c of w.containers.filter((c) => !c.init)) {
-            const mount = ((c.container.volumeMounts ?? []) as any[]).find((m) => m?.mountPath === dataMountPath);
-            if (!mount) {
-                report(message(w.ref, `container ${c.name} mounts nothing at ${dataMountPath}, where the data file lives`, item, `mount the volumeClaimTemplate at ${dataMountPath}`));
-            } else if (!claimNames.has(mount.name)) {
-                const volume = ((w.podSpec.volumes ?? []) as any[]).find((v) => v?.name === mount.name);
-                const source = volume ? Object.keys(volume).filter((k) => k !== "name").join(", ") : "an undeclared volume";
-                report(message(w.ref, `container ${c.name} mounts ${dataMountPath} from pod volume ${mount.name} (${source}), not from a claim per replica`, item, `mount a volumeClaimTemplate at ${dataMountPath} instead of a pod volume`));
+            const mounts = list(get(c.container, "volumeMounts"));
+            if (isUnknown(mounts)) {
+                report(message(w.ref, `container ${c.name} volume mounts are ${UNKNOWN_TEXT}, so ${dataMountPath} is not known to be on a claim`, item, `mount the volumeClaimTemplate at ${dataMountPath}`));
+                continue;
+            }
+            const atData = mounts.filter((m) => str(get(m, "mountPath")) === dataMountPath);
+            const pathUnknown = mounts.some((m) => isUnknown(str(get(m, "mountPath"))));
+            const mount = atData[0];
+            const name = str(get(mount, "name"));
+            if (mount === undefined) {
+                const problem = pathUnknown ? `mounts volumes at paths ${UNKNOWN_TEXT}, so ${dataMountPath}, where the data file lives, is not known to be mounted` : `mounts nothing at ${dataMountPath}, where the data file lives`;
+                report(message(w.ref, `container ${c.name} ${problem}`, item, `mount the volumeClaimTemplate at ${dataMountPath}`));
+                continue;
+            }
+            const mountName = isUnknown(name) ? undefined : (name ?? "");
+            if (mountName === undefined || (claimNameUnknown && !claimNames.has(mountName))) {
+                report(message(w.ref, `container ${c.name} mounts ${dataMountPath} from a volume not known to be a claim template (names ${UNKNOWN_TEXT})`, item, `mount a volumeClaimTemplate at ${dataMountPath} instead of a pod volume`));
+            } else if (!claimNames.has(mountName)) {
+                const volumes = list(get(w.podSpec, "volumes"));
+                const volume = isUnknown(volumes) ? undefined : volumes.find((v) => str(get(v, "name")) === mountName);
+                const volumeKeys = keys(volume);
+                const source = volume === undefined ? (isUnknown(volumes) ? `a volume ${UNKNOWN_TEXT}` : "an undeclared volume") : isUnknown(volumeKeys) ? UNKNOWN_TEXT : volumeKeys.filter((k) => k !== "name").join(", ");
+                report(message(w.ref, `container ${c.name} mounts ${dataMountPath} from pod volume ${mountName} (${source}), not from a claim per replica`, item, `mount a volumeClaimTemplate at ${dataMountPath} instead of a pod volume`));
             }
         }
-        const retention = props.spec?.persistentVolumeClaimRetentionPolicy ?? {};
+        const retention = get(props, "spec", "persistentVolumeClaimRetentionPolicy");
         for (const when of ["whenDeleted", "whenScaled"] as const) {
-            if (retention[when] === "Delete") {
-                report(message(w.ref, `persistentVolumeClaimRetentionPolicy.${when} is Delete, which destroys ledger data`, item, `set persistentVolumeClaimRetentionPolicy.${when} to Retain`));
+            const value = str(get(retention, when));
+            if (value === "Delete" || isUnknown(value)) {
+                report(message(w.ref, `persistentVolumeClaimRetentionPolicy.${when} is ${isUnknown(value) ? `${UNKNOWN_TEXT}, so it may be Delete, which destroys ledger data` : "Delete, which destroys ledger data"}`, item, `set persistentVolumeClaimRetentionPolicy.${when} to Retain`));
             }
         }
     }),

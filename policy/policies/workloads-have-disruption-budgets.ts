@@ -1,14 +1,31 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, TYPES, Workload, configOf, hpasTargeting, intOrPercent, message, ofType, plain, selects, stackWorkloads } from "../lib";
+import { CHECKLIST, Maybe, TYPES, UNKNOWN, UNKNOWN_TEXT, Workload, configOf, get, hpaTargets, intOrPercent, isUnknown, message, num, ofType, sameNamespace, selects, shown, stackWorkloads } from "../lib";
 
 interface Config {
     exemptWorkloads: string[];
 }
 
-/** The most replicas a workload can run: spec.replicas, or its HPA's maxReplicas when larger. */
-function maxReplicas(w: Workload, hpas: ReturnType<typeof ofType>): number {
-    const scaled = hpasTargeting(hpas, w).map((h) => Number(plain(h.props.spec?.maxReplicas) ?? 0));
-    return Math.max(w.replicas ?? 0, ...scaled);
+/**
+ * The most replicas a workload can run: spec.replicas, or its HPA's maxReplicas when larger.
+ * Unknown counts (its own, an HPA's maxReplicas, an HPA that may target it) make the known
+ * maximum a lower bound: it is returned when it already exceeds one, else UNKNOWN.
+ */
+function maxReplicas(w: Workload, hpas: ReturnType<typeof ofType>): Maybe<number> {
+    let unknown = isUnknown(w.replicas);
+    let max = isUnknown(w.replicas) ? 0 : (w.replicas ?? 0);
+    for (const h of hpas) {
+        const targets = hpaTargets(h, w);
+        const hpaMax = num(get(h.props, "spec", "maxReplicas")) ?? 0;
+        if (targets === false) {
+            continue;
+        }
+        if (isUnknown(targets) || isUnknown(hpaMax)) {
+            unknown = true;
+        } else {
+            max = Math.max(max, hpaMax);
+        }
+    }
+    return unknown && max <= 1 ? UNKNOWN : max;
 }
 
 /** Seed 000/001: "Pod Disruption Budgets configured for HA" for every workload that runs more than one replica. */
@@ -25,26 +42,40 @@ export const workloadsHaveDisruptionBudgets: StackValidationPolicy = {
         const { exemptWorkloads } = configOf<Config>(args, workloadsHaveDisruptionBudgets.configSchema!);
         const item = CHECKLIST.disruptionBudgets;
         const hpas = ofType(args.resources, TYPES.hpa);
+        const exempt = (w: Workload) => exemptWorkloads.includes(w.ref.name) || (!isUnknown(w.ref.namespace) && exemptWorkloads.includes(`${w.ref.namespace}/${w.ref.name}`));
+        // A replica count that is unknown during preview may exceed one: such a workload is
+        // taken as replicated and needs a PodDisruptionBudget like the others (the safe side).
         const replicated = stackWorkloads(args.resources)
-            .filter((w) => w.replicas !== undefined && !exemptWorkloads.includes(w.ref.name) && !exemptWorkloads.includes(`${w.ref.namespace}/${w.ref.name}`))
+            .filter((w) => w.replicas !== undefined && !exempt(w))
             .map((w) => ({ w, max: maxReplicas(w, hpas) }))
-            .filter(({ max }) => max > 1);
+            .filter((r) => typeof r.max !== "number" || r.max > 1);
         if (replicated.length === 0) {
             return args.notApplicable("no workload runs more than one replica");
         }
         const pdbs = ofType(args.resources, TYPES.pdb);
         for (const { w, max } of replicated) {
-            const covering = pdbs.filter((p) => p.ref.namespace === w.ref.namespace && selects(p.props.spec?.selector, w.podLabels, false));
+            const here = pdbs.filter((p) => sameNamespace(p.ref, w.ref));
+            // Only a PDB known to select the pods covers them; one whose selector (or namespace)
+            // is unknown is not counted, and is named in the report.
+            const covering = here.filter((p) => selects(get(p.props, "spec", "selector"), w.podLabels, false) === true);
             if (covering.length === 0) {
-                report(message(w.ref, `runs up to ${max} replicas but no PodDisruptionBudget selects its pods`, item, "add a policy/v1 PodDisruptionBudget selecting its pod labels (maxUnavailable: 1, or a quorum minAvailable for TigerBeetle)"), w.urn);
+                const unsure = pdbs.filter((p) => (isUnknown(p.ref.namespace) || sameNamespace(p.ref, w.ref)) && selects(get(p.props, "spec", "selector"), w.podLabels, false) !== false);
+                const note = unsure.length > 0 ? ` (whether ${unsure.map((p) => p.ref.name).join(", ")} selects them is ${UNKNOWN_TEXT})` : "";
+                const count = isUnknown(max) ? `a replica count ${UNKNOWN_TEXT}` : `up to ${String(max)} replicas`;
+                report(message(w.ref, `runs ${count} but no PodDisruptionBudget ${note ? "is known to select" : "selects"} its pods${note}`, item, "add a policy/v1 PodDisruptionBudget selecting its pod labels (maxUnavailable: 1, or a quorum minAvailable for TigerBeetle)"), w.urn);
                 continue;
             }
-            const current = Math.max(w.replicas ?? 1, 1);
+            const current = isUnknown(w.replicas) ? UNKNOWN : Math.max(w.replicas ?? 1, 1);
             for (const p of covering) {
-                const minAvailable = intOrPercent(p.props.spec?.minAvailable, current);
-                const maxUnavailable = intOrPercent(p.props.spec?.maxUnavailable, current);
-                if ((maxUnavailable !== undefined && maxUnavailable < 1) || (minAvailable !== undefined && minAvailable >= current)) {
-                    report(message(p.ref, `allows no voluntary disruption of ${w.ref.kind} ${w.ref.name} at ${current} replicas, so node drains block`, item, "allow at least one pod to be evicted (maxUnavailable: 1, or minAvailable below the replica count)"), p.urn);
+                // A budget blocks drains when it allows no eviction. An unknown budget, or a
+                // minAvailable against an unknown replica count, cannot be shown to block them:
+                // not reported (the coverage this policy requires is there). maxUnavailable is
+                // judged at one replica, its least, when the count is unknown: 0 or 0% blocks at any count.
+                const minAvailable = isUnknown(current) ? undefined : intOrPercent(get(p.props, "spec", "minAvailable"), current);
+                const maxUnavailable = intOrPercent(get(p.props, "spec", "maxUnavailable"), isUnknown(current) ? 1 : current);
+                const blocks = (!isUnknown(maxUnavailable) && maxUnavailable !== undefined && maxUnavailable < 1) || (!isUnknown(current) && !isUnknown(minAvailable) && minAvailable !== undefined && minAvailable >= current);
+                if (blocks) {
+                    report(message(p.ref, `allows no voluntary disruption of ${w.ref.kind} ${w.ref.name} at ${shown(current)} replicas, so node drains block`, item, "allow at least one pod to be evicted (maxUnavailable: 1, or minAvailable below the replica count)"), p.urn);
                 }
             }
         }
