@@ -29,23 +29,33 @@ async function main(): Promise<number> {
 
     let runError: unknown;
     try {
-        if (opts.operation === "preview") {
-            await stack.preview({ ...common, diff: true });
-        } else if (opts.operation === "up") {
-            await stack.up(common);
-        } else {
-            if (opts.environment === "dev") {
-                // Dev protects the ledger's identity like prod, so that a cluster ID change is
-                // refused at preview; tearing dev down is the one place that lifts it.
-                await unprotectAll(stack);
-            }
-            await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
+        switch (opts.operation) {
+            case "preview":
+                await stack.preview({ ...common, diff: true });
+                break;
+            case "up":
+                await stack.up(common);
+                break;
+            case "refresh":
+                await stack.refresh({ onOutput: common.onOutput, onEvent: common.onEvent, clearPendingCreates: opts.clearPendingCreates });
+                break;
+            case "cancel":
+                // Removes the lock an engine that was killed left behind (the file and S3 backends).
+                await stack.cancel();
+                break;
+            case "destroy":
+                if (opts.environment === "dev") {
+                    // Dev protects the ledger's identity like prod, so that a cluster ID change is
+                    // refused at preview; tearing dev down is the one place that lifts it.
+                    await unprotectAll(stack);
+                }
+                await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
         }
     } catch (err) {
         runError = err;
         summary.errors.push(engineError(err));
     }
-    const outputs = opts.operation === "destroy" || runError ? {} : await stack.outputs();
+    const outputs = opts.operation === "destroy" || opts.operation === "cancel" || runError ? {} : await stack.outputs();
     fs.writeFileSync(opts.summaryPath, summary.render(outputs));
     console.log(`summary written to ${opts.summaryPath}`);
     if (opts.operation === "up" && !runError) {
@@ -56,6 +66,9 @@ async function main(): Promise<number> {
     }
     for (const v of summary.mandatoryViolations) {
         console.error(`mandatory policy violation ${v.policy}: ${v.message}`);
+    }
+    for (const e of summary.errors) {
+        console.error(e.startsWith("error:") ? e : `error: ${e}`);
     }
     return summary.failed ? 1 : 0;
 }

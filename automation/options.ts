@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 
-export type Operation = "preview" | "up" | "destroy";
+export type Operation = "preview" | "up" | "destroy" | "refresh" | "cancel";
+const OPERATIONS: readonly string[] = ["preview", "up", "destroy", "refresh", "cancel"];
 
 export interface DriverOptions {
     operation: Operation;
@@ -20,6 +21,8 @@ export interface DriverOptions {
     policyPack?: string;
     policyPackConfig?: string;
     summaryPath: string;
+    /** refresh: forget creates an interrupted update left pending (`--clear-pending-creates`). */
+    clearPendingCreates: boolean;
 }
 
 /** A documented, deliberately public passphrase: dev stacks hold no production secrets. */
@@ -32,17 +35,18 @@ export class UsageError extends Error {
     }
 }
 
-const USAGE = "usage: npm run deploy -- preview|up|destroy --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy]";
+const USAGE = "usage: npm run deploy -- preview|up|destroy|refresh|cancel --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy] [--clear-pending-creates]";
 
 export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
     const [operation, ...rest] = argv;
-    if (operation !== "preview" && operation !== "up" && operation !== "destroy") {
+    if (!OPERATIONS.includes(operation)) {
         throw new UsageError(`unknown or missing operation ${JSON.stringify(operation ?? "")}.\n${USAGE}`);
     }
     let stack: string | undefined;
     let summaryPath = path.join(workDir, "pulumi-summary.md");
     let policy = true;
     let projectDir = workDir;
+    let clearPendingCreates = false;
     // The pack to run: the repository's own, or a copy the toolchain staged (M2M_POLICY_PACK)
     // for a Node.js language host that cannot run `runtime: nodejs` packs itself.
     let policyPackDir = env.M2M_POLICY_PACK || path.join(workDir, "policy");
@@ -56,6 +60,8 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
             projectDir = path.resolve(workDir, rest[++i] ?? "");
         } else if (arg === "--policy-pack") {
             policyPackDir = path.resolve(workDir, rest[++i] ?? "");
+        } else if (arg === "--clear-pending-creates" && operation === "refresh") {
+            clearPendingCreates = true;
         } else if (arg === "--no-policy") {
             policy = false;
         } else {
@@ -73,6 +79,8 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         throw new UsageError(`no stack file ${path.basename(stackFile)}: create it (copy Pulumi.dev.yaml) and set m2m-platform:environment`);
     }
     const environment = stackEnvironment(stackFile);
+    // The pack judges what an operation registers: previews and updates, not refresh or cancel.
+    policy &&= operation === "preview" || operation === "up";
     if (policy && !fs.existsSync(path.join(policyPackDir, "PulumiPolicy.yaml"))) {
         throw new UsageError(`no policy pack at ${policyPackDir} (no PulumiPolicy.yaml): check --policy-pack or M2M_POLICY_PACK, or pass --no-policy`);
     }
@@ -93,16 +101,17 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     }
 
     return {
-        operation,
+        operation: operation as Operation,
         stack,
         environment,
         workDir,
         projectDir,
         backendUrl,
         env: pulumiEnv,
-        policyPack: policy && operation !== "destroy" ? policyPackDir : undefined,
-        policyPackConfig: policy && operation !== "destroy" ? path.join(workDir, "policy", "config", `${environment}.json`) : undefined,
+        policyPack: policy ? policyPackDir : undefined,
+        policyPackConfig: policy ? path.join(workDir, "policy", "config", `${environment}.json`) : undefined,
         summaryPath,
+        clearPendingCreates,
     };
 }
 

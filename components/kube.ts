@@ -28,23 +28,23 @@ export interface Identity {
     instance: string;
     /** `app.kubernetes.io/component`: its role in the platform (`ledger`, `gateway`). */
     component: string;
-    /** `app.kubernetes.io/version`, when the image tag is known. */
+    /** `app.kubernetes.io/version`, when the image tag is known: on the pods only (podMetadata). */
     version?: string;
 }
 
-/** The Kubernetes recommended labels for a workload and everything that belongs to it. */
+/**
+ * The Kubernetes recommended labels for a workload and everything that belongs to it.
+ * `app.kubernetes.io/version` is left to the pods (podMetadata): it follows the image, and
+ * on the namespace, Services and policies it would make every image change touch them all.
+ */
 export function recommendedLabels(id: Identity): Record<string, string> {
-    const labels: Record<string, string> = {
+    return {
         "app.kubernetes.io/name": id.name,
         "app.kubernetes.io/instance": id.instance,
         "app.kubernetes.io/component": id.component,
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": MANAGED_BY,
     };
-    if (id.version) {
-        labels["app.kubernetes.io/version"] = id.version;
-    }
-    return labels;
 }
 
 /** The immutable subset of the labels used in selectors (name + instance). */
@@ -183,9 +183,13 @@ export function hardenedPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodS
     };
 }
 
-/** Pod template metadata: recommended labels plus any annotations. */
+/** Pod template metadata: recommended labels, the version, and any annotations. */
 export function podMetadata(id: Identity, annotations?: pulumi.Input<Record<string, pulumi.Input<string>>>) {
-    return { labels: recommendedLabels(id), annotations };
+    const labels = recommendedLabels(id);
+    if (id.version) {
+        labels["app.kubernetes.io/version"] = id.version;
+    }
+    return { labels, annotations };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -47,6 +47,15 @@ describe("deploy driver", () => {
             fs.rmSync(staged, { recursive: true });
         });
 
+        it("refreshes (optionally clearing pending creates) and cancels a stale lock, without the policy pack", () => {
+            const refresh = resolveOptions(["refresh", "--stack", "dev", "--clear-pending-creates"], {}, ROOT);
+            assert.strictEqual(refresh.operation, "refresh");
+            assert.strictEqual(refresh.clearPendingCreates, true);
+            assert.strictEqual(refresh.policyPack, undefined);
+            assert.strictEqual(resolveOptions(["cancel", "--stack", "dev"], {}, ROOT).policyPack, undefined);
+            assert.throws(() => resolveOptions(["up", "--stack", "dev", "--clear-pending-creates"], {}, ROOT), /unknown argument "--clear-pending-creates"/);
+        });
+
         it("runs destroy without the policy pack", () => {
             const o = resolveOptions(["destroy", "--stack", "dev"], {}, ROOT);
             assert.strictEqual(o.policyPack, undefined);

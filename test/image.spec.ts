@@ -41,13 +41,12 @@ describe("ContainerImage", () => {
         assert.match(containerOf(find(prod, "Deployment", "agent-runtime"), "agent-runtime").image, /^registry\.example\.com\/m2m-agent-runtime@sha256:/);
     });
 
-    it("changing one image changes only the workloads that run it", async () => {
+    it("changing one image changes only the workload that runs it, no other object of its tier", async () => {
         const bumped = await captureStack("dev", { businessLogic: { image: "127.0.0.1:5000/m2m/business-logic:v1.0.1" } });
-        const images = (s: CapturedStack) =>
-            Object.fromEntries(workloads(s).map((w) => [w.name, JSON.stringify(w.props.spec.template.spec.containers.map((c: any) => c.image))]));
-        const before = images(dev);
-        const after = images(bumped);
+        const objects = (s: CapturedStack) => Object.fromEntries(s.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.props)]));
+        const before = objects(dev);
+        const after = objects(bumped);
         const changed = Object.keys(before).filter((k) => before[k] !== after[k]);
-        assert.deepStrictEqual(changed, ["business-logic-deployment"]);
+        assert.deepStrictEqual(changed, ["kubernetes:apps/v1:Deployment::business-logic-deployment"]);
     });
 });

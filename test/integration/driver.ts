@@ -38,7 +38,7 @@ export class Engine {
     }
 
     /** `npm run deploy -- <op> --stack <stack> …` with a summary file of its own. */
-    driver(op: "preview" | "up" | "destroy", stack: string, ...args: string[]): DriverRun {
+    driver(op: "preview" | "up" | "destroy" | "refresh" | "cancel", stack: string, ...args: string[]): DriverRun {
         const summaryPath = path.join(this.backendDir, `${stack}-${op}-${Date.now()}.md`);
         const r = run("npx", ["ts-node", "--transpile-only", "automation/index.ts", op, "--stack", stack, "--summary", summaryPath, ...args], this.env);
         return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}`, summary: fs.existsSync(summaryPath) ? fs.readFileSync(summaryPath, "utf8") : "" };
@@ -48,7 +48,8 @@ export class Engine {
     driverAsync(op: "preview" | "up" | "destroy", stack: string, ...args: string[]): BackgroundRun {
         const log = path.join(this.backendDir, `${stack}-${op}-${Date.now()}.log`);
         const fd = fs.openSync(log, "w");
-        const child = spawn("npx", ["ts-node", "--transpile-only", "automation/index.ts", op, "--stack", stack, ...args], {
+        const summary = `${log.slice(0, -".log".length)}.md`;
+        const child = spawn("npx", ["ts-node", "--transpile-only", "automation/index.ts", op, "--stack", stack, "--summary", summary, ...args], {
             cwd: ROOT,
             env: this.env,
             stdio: ["ignore", fd, fd],
@@ -77,13 +78,19 @@ export class Engine {
     }
 
     /**
-     * Writes Pulumi.<stack>.yaml from a base stack file with `config` merged over it (keys
-     * without the project prefix), creates the stack, and sets `secrets` encrypted.
+     * Writes Pulumi.<stack>.yaml: the base stack file on the first write, then each call's
+     * `config` (keys without the project prefix, `undefined` removes) over what the file
+     * already holds, so a scenario's changes accumulate; creates the stack and sets
+     * `secrets` encrypted.
      */
     writeStack(stack: string, base: "dev" | "prod", config: Record<string, unknown> = {}, secrets: Record<string, string> = {}, projectDir = ROOT): void {
         const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-        const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${base}.yaml`), "utf8")) as { config: Record<string, unknown> };
-        const existing = fs.existsSync(file) ? (yaml.load(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+        // A file this suite has not written yet (or one an interrupted run left) starts from the base.
+        const source = this.stackFiles.has(file) ? file : path.join(ROOT, `Pulumi.${base}.yaml`);
+        const doc = yaml.load(fs.readFileSync(source, "utf8")) as { config: Record<string, unknown> };
+        if (source !== file) {
+            delete (doc as Record<string, unknown>).encryptionsalt;
+        }
         for (const [k, v] of Object.entries(config)) {
             const key = `${PROJECT}:${k}`;
             if (v === undefined) {
@@ -92,7 +99,7 @@ export class Engine {
                 doc.config[key] = v;
             }
         }
-        fs.writeFileSync(file, yaml.dump({ ...existing, config: { ...(existing.config as object), ...doc.config } }));
+        fs.writeFileSync(file, yaml.dump(doc));
         this.stackFiles.add(file);
         this.pulumi(["stack", "select", "--create", stack], { cwd: projectDir });
         for (const [k, v] of Object.entries(secrets)) {
@@ -105,7 +112,12 @@ export class Engine {
         return this.pulumi(["stack", "export", "--stack", stack]);
     }
 
+    /** Leaves the state and stack files in place when M2M_IT_KEEP_STATE=1 (to inspect a failure). */
     cleanup(): void {
+        if (process.env.M2M_IT_KEEP_STATE === "1") {
+            console.log(`kept: backend ${this.backendDir}, stack files ${[...this.stackFiles].join(", ")}`);
+            return;
+        }
         for (const f of this.stackFiles) {
             fs.rmSync(f, { force: true });
         }
@@ -139,6 +151,14 @@ export function kubectl(...args: string[]): string {
 
 export function kubectlJson<T = any>(...args: string[]): T {
     return JSON.parse(kubectl(...args, "-o", "json")) as T;
+}
+
+/** Deletes the namespaces a scenario left (retained ones included) and waits until they are gone. */
+export function deleteNamespaces(prefix: string): void {
+    const names = kubectlJson<{ items: { metadata: { name: string } }[] }>("get", "namespaces").items.map((n) => n.metadata.name).filter((n) => n.startsWith(prefix));
+    if (names.length) {
+        kubectl("delete", "namespace", ...names, "--wait=true", "--timeout=120s");
+    }
 }
 
 const HOW =
