@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("cap-keys-only-in-secrets");
@@ -49,5 +49,24 @@ describe("cap-keys-only-in-secrets", () => {
     it("never treats the key ids as keys", async () => {
         const r = mutate(compliantStack(), named(T.statefulSet, "agentstate"), (p) => firstContainer(p).env.push({ name: "CAP_KEY_ACTIVE_ID", value: "prod-2026-11" }));
         expectViolations(await runPolicy(policy, r), []);
+    });
+
+    it("still reports a capability key in a ConfigMap, even one whose value is unknown, with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), named(T.configMap, "agentstate-config"), (p) => (p.data.CAP_KEY_NEXT = UNKNOWN));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["ConfigMap agentstate/agentstate-config: holds the capability key CAP_KEY_NEXT"]]);
+    });
+
+    it("passes Secret data unknown during preview (it is in a Secret; length and sample key are judged by the update)", async () => {
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(compliantStack())), []);
+        const one = mutate(compliantStack(), named(T.secret, "agentstate-cap-keys"), (p) => {
+            p.stringData.CAP_KEY_ACTIVE = UNKNOWN;
+            p.stringData.CAP_KEY_NEXT = Buffer.alloc(16, 1).toString("base64");
+        });
+        expectViolations(await runPolicy(policy, one), [["CAP_KEY_NEXT is 16 bytes, shorter than 32"]]);
+    });
+
+    it("reports a capability key env value unknown during preview: still a literal", async () => {
+        const r = mutate(compliantStack(), named(T.statefulSet, "agentstate"), (p) => (firstContainer(p).env = [{ name: "CAP_KEY_ACTIVE", value: UNKNOWN }]));
+        expectViolations(await runPolicy(policy, r), [["container agentstate sets capability key CAP_KEY_ACTIVE to a literal value"]]);
     });
 });

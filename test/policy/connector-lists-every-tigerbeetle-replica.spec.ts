@@ -1,4 +1,4 @@
-import { CLUSTER_ID, T, compliantStack, connectorConfigMaps, expectViolations, mutate, named, tigerbeetleAddresses } from "./fixtures";
+import { CLUSTER_ID, T, UNKNOWN, compliantStack, connectorConfigMaps, derivedFrom, expectViolations, generatedId, mutate, named, tigerbeetleAddresses, withPreviewUnknowns } from "./fixtures";
 import { Resource } from "./run";
 import { policyNamed, runPolicy } from "./run";
 
@@ -66,5 +66,62 @@ describe("connector-lists-every-tigerbeetle-replica", () => {
         const stale = mutate(compliantStack(), named(T.statefulSet, "tigerbeetle"), (p) => (p.spec.replicas = 5));
         const v = await runPolicy(policy, stale);
         expectViolations(v, [["TIGERBEETLE_REPLICAS misses", "(3 of 5 listed)"], ["config.yaml settlement.tigerBeetleReplicas misses", "(3 of 5 listed)"]]);
+    });
+
+    describe("in a preview of a generated cluster ID", () => {
+        const identity = named(T.configMap, "tigerbeetle-cluster");
+        const env = named(T.configMap, "connector-config");
+        const app = named(T.configMap, "connector-app-config");
+        const sts = named(T.statefulSet, "tigerbeetle");
+
+        /**
+         * As the program's preview looks: the ledger's ID unknown (a RandomId), config.yaml (which
+         * embeds it) unknown, and both connector maps computed from the StatefulSet and the ID;
+         * `envGenerator` makes TIGERBEETLE_CLUSTER_ID come from another generated value instead.
+         */
+        const preview = (resources: Resource[] = compliantStack(), { appFromSts = true, envGenerator }: { appFromSts?: boolean; envGenerator?: Resource } = {}) => {
+            const ledgerId = generatedId();
+            const isLedgerId = (x: Resource) => x.name === ledgerId.name;
+            const isEnvId = (x: Resource) => x.name === (envGenerator ?? ledgerId).name;
+            let r = [...resources, ledgerId, ...(envGenerator ? [envGenerator] : [])];
+            r = mutate(r, identity, (p) => (p.data.clusterId = UNKNOWN));
+            r = mutate(r, env, (p) => (p.data.TIGERBEETLE_CLUSTER_ID = UNKNOWN));
+            r = mutate(r, app, (p) => (p.data["config.yaml"] = UNKNOWN));
+            r = derivedFrom(r, identity, "data", isLedgerId);
+            r = derivedFrom(r, env, "data", (x) => sts(x) || isEnvId(x));
+            return derivedFrom(r, app, "data", (x) => isLedgerId(x) || (appFromSts && sts(x)));
+        };
+
+        it("passes: config.yaml is computed from the StatefulSet like the checked TIGERBEETLE_REPLICAS, and both IDs are the one RandomId", async () => {
+            expectViolations(await runPolicy(policy, preview()), []);
+            expectViolations(await runPolicy(policy, withPreviewUnknowns(preview())), []);
+        });
+
+        it("still reports a missing address with the values a preview leaves unknown elsewhere, and then no longer vouches for the unknown config.yaml", async () => {
+            const v = await runPolicy(policy, preview(withConnectorMaps(connectorConfigMaps([addresses[0], addresses[2]]))));
+            expectViolations(v, [
+                ["ConfigMap m2m-connector/connector-config: TIGERBEETLE_REPLICAS misses TigerBeetle replica address", addresses[1]],
+                ["ConfigMap m2m-connector/connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview and not computed from StatefulSet tigerbeetle/tigerbeetle like a checked TIGERBEETLE_REPLICAS"],
+            ]);
+        });
+
+        it("reports an unknown address list not computed from the StatefulSet", async () => {
+            const v = await runPolicy(policy, preview(compliantStack(), { appFromSts: false }));
+            expectViolations(v, [["connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview and not computed from StatefulSet tigerbeetle/tigerbeetle"]]);
+            const both = mutate(preview(), env, (p) => (p.data.TIGERBEETLE_REPLICAS = UNKNOWN));
+            expectViolations(await runPolicy(policy, both), [["connector-config: TIGERBEETLE_REPLICAS is unknown during preview"], ["connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview"]]);
+        });
+
+        it("reports cluster IDs that are not known to match: another generated value, or a literal against the generated one", async () => {
+            const other = await runPolicy(policy, preview(compliantStack(), { envGenerator: generatedId("other-id") }));
+            expectViolations(other, [["connector-config: TIGERBEETLE_CLUSTER_ID is unknown during preview and the ledger's cluster ID is unknown during preview, so they are not known to match"]]);
+            const literal = mutate(preview(), env, (p) => (p.data.TIGERBEETLE_CLUSTER_ID = CLUSTER_ID));
+            expectViolations(await runPolicy(policy, literal), [[`TIGERBEETLE_CLUSTER_ID is "${CLUSTER_ID}" and the ledger's cluster ID is unknown during preview, so they are not known to match`]]);
+        });
+
+        it("never passes a replica count unknown during preview: the addresses to list are then unknown", async () => {
+            const v = await runPolicy(policy, mutate(preview(), sts, (p) => (p.spec.replicas = UNKNOWN)));
+            expectViolations(v, [["StatefulSet tigerbeetle/tigerbeetle: spec.replicas is unknown during preview, so the replica addresses the connector must list are not known"]]);
+        });
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("containers-disallow-privilege-escalation");
@@ -17,5 +17,17 @@ describe("containers-disallow-privilege-escalation", () => {
     it("reports it unset", async () => {
         const r = mutate(compliantStack(), connector, (p) => delete firstContainer(p).securityContext);
         expectViolations(await runPolicy(policy, r), [["container connector does not set allowPrivilegeEscalation: false"]]);
+    });
+
+    it("still reports it with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), connector, (p) => (firstContainer(p).securityContext.allowPrivilegeEscalation = true));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["Deployment m2m-connector/connector: container connector sets allowPrivilegeEscalation: true"]]);
+    });
+
+    it("reports an allowPrivilegeEscalation unknown during preview: not known to be false", async () => {
+        const r = unknownAt(compliantStack(), connector, ...FIRST_CONTAINER, "securityContext", "allowPrivilegeEscalation");
+        expectViolations(await runPolicy(policy, r), [["container connector allowPrivilegeEscalation is unknown during preview"]]);
+        const whole = unknownAt(compliantStack(), connector, ...FIRST_CONTAINER, "securityContext");
+        expectViolations(await runPolicy(policy, whole), [["container connector allowPrivilegeEscalation is unknown during preview"]]);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("containers-drop-all-capabilities");
@@ -22,5 +22,18 @@ describe("containers-drop-all-capabilities", () => {
     it("allows capabilities listed in config", async () => {
         const r = mutate(compliantStack(), bl, (p) => (firstContainer(p).securityContext.capabilities.add = ["NET_BIND_SERVICE"]));
         expectViolations(await runPolicy(policy, r, { "containers-drop-all-capabilities": { allowedCapabilities: ["NET_BIND_SERVICE"] } }), []);
+    });
+
+    it("still reports added capabilities with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), bl, (p) => (firstContainer(p).securityContext.capabilities.add = ["NET_ADMIN"]));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["container business-logic adds capabilities NET_ADMIN"]]);
+    });
+
+    it("reports a drop list unknown during preview as not known to drop ALL, and an unknown added capability as added", async () => {
+        const drop = unknownAt(compliantStack(), bl, ...FIRST_CONTAINER, "securityContext", "capabilities", "drop");
+        expectViolations(await runPolicy(policy, drop), [["container business-logic capabilities.drop is unknown during preview, so it is not known to drop ALL"]]);
+        const add = mutate(compliantStack(), bl, (p) => (firstContainer(p).securityContext.capabilities.add = ["NET_BIND_SERVICE", UNKNOWN]));
+        const config = { "containers-drop-all-capabilities": { allowedCapabilities: ["NET_BIND_SERVICE"] } };
+        expectViolations(await runPolicy(policy, add, config), [["container business-logic adds capabilities <unknown>"]]);
     });
 });

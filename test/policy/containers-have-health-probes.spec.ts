@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("containers-have-health-probes");
@@ -34,5 +34,16 @@ describe("containers-have-health-probes", () => {
     it("skips containers exempted in config", async () => {
         const r = mutate(compliantStack(), businessLogic, (p) => delete firstContainer(p).livenessProbe);
         expectViolations(await runPolicy(policy, r, { "containers-have-health-probes": { exemptContainers: ["business-logic"] } }), []);
+    });
+
+    it("still reports a missing probe with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), businessLogic, (p) => delete firstContainer(p).livenessProbe);
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["container business-logic has no liveness probe"]]);
+    });
+
+    it("counts a probe unknown during preview as present, and reports a container that is unknown as a whole", async () => {
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), businessLogic, ...FIRST_CONTAINER, "readinessProbe")), []);
+        const whole = unknownAt(compliantStack(), businessLogic, "spec", "template", "spec", "containers");
+        expectViolations(await runPolicy(policy, whole), [["Deployment my-agent/business-logic: container <unknown> is unknown during preview, so its probes are not known"]]);
     });
 });

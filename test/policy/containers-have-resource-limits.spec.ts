@@ -1,4 +1,4 @@
-import { T, compliantStack, deployment, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, compliantStack, deployment, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("containers-have-resource-limits");
@@ -31,5 +31,16 @@ describe("containers-have-resource-limits", () => {
     it("skips containers exempted in config", async () => {
         const r = mutate([deployment("agent-runtime", "m2m-agent-runtime")], () => true, (p) => delete firstContainer(p).resources);
         expectViolations(await runPolicy(policy, r, { "containers-have-resource-limits": { exemptContainers: ["agent-runtime"] } }), []);
+    });
+
+    it("still reports a missing limit with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), agentRuntime, (p) => delete firstContainer(p).resources.limits);
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["container agent-runtime has no cpu limit, memory limit"]]);
+    });
+
+    it("counts a quantity unknown during preview as set, and reports a resources block that is unknown as a whole", async () => {
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), agentRuntime, ...FIRST_CONTAINER, "resources", "limits", "memory")), []);
+        const whole = unknownAt(compliantStack(), agentRuntime, ...FIRST_CONTAINER, "resources");
+        expectViolations(await runPolicy(policy, whole), [["container agent-runtime resources are unknown during preview, so its requests and limits are not known to be set"]]);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("containers-not-privileged");
@@ -13,5 +13,15 @@ describe("containers-not-privileged", () => {
     it("reports a privileged container, TigerBeetle included", async () => {
         const r = mutate(compliantStack(), named(T.statefulSet, "tigerbeetle"), (p) => (firstContainer(p).securityContext.privileged = true));
         expectViolations(await runPolicy(policy, r), [["StatefulSet tigerbeetle/tigerbeetle: container tigerbeetle runs privileged", "[security item S5:"]]);
+    });
+
+    it("still reports it with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), named(T.statefulSet, "tigerbeetle"), (p) => (firstContainer(p).securityContext.privileged = true));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["StatefulSet tigerbeetle/tigerbeetle: container tigerbeetle runs privileged"]]);
+    });
+
+    it("reports privileged unknown during preview: it may turn out true", async () => {
+        const r = unknownAt(compliantStack(), named(T.deployment, "connector"), ...FIRST_CONTAINER, "securityContext", "privileged");
+        expectViolations(await runPolicy(policy, r), [["container connector securityContext.privileged is unknown during preview, so it may run privileged"]]);
     });
 });

@@ -1,7 +1,9 @@
 // Hand-built Kubernetes resources, shaped like the program's, for the policy specs: a
 // compliant miniature platform and helpers to break one thing at a time.
 import * as assert from "assert";
-import { Resource, Violation, show } from "./run";
+import { Resource, UNKNOWN, Violation, show, urnOf } from "./run";
+
+export { UNKNOWN };
 
 export type Props = Record<string, any>;
 
@@ -410,4 +412,100 @@ export function expectViolations(violations: Violation[], expected: string[][]):
     for (const v of violations) {
         assert.match(v.message, /^(\S+ \S+|Stack): .+ \[(checklist|security) item S?\d+: [^\]]+\]\. Fix: .+/s, `message format: ${v.message}`);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Values unknown during preview
+
+/** Puts the engine's unknown sentinel at `path` under `props` (every object on the way must exist). */
+export function setUnknown(props: Props, ...path: (string | number)[]): void {
+    let at: any = props;
+    for (const key of path.slice(0, -1)) {
+        at = at[key];
+    }
+    at[path[path.length - 1]] = UNKNOWN;
+}
+
+/** Deep-copied resources with the sentinel at `path` in each resource `match` selects. */
+export function unknownAt(resources: Resource[], match: (r: Resource) => boolean, ...path: (string | number)[]): Resource[] {
+    return mutate(resources, match, (p) => setUnknown(p, ...path));
+}
+
+/** The path of a workload's first container, for unknownAt(). */
+export const FIRST_CONTAINER = ["spec", "template", "spec", "containers", 0] as const;
+
+/**
+ * What a real preview of the platform leaves unknown that no rule is about: a config
+ * checksum annotation on every pod template (the connector's derives from the generated
+ * cluster ID), TigerBeetle's cluster-id annotation, and the data of every Secret (generated
+ * keys and passwords). A violation elsewhere must still be reported under them.
+ */
+export function withPreviewUnknowns(resources: Resource[]): Resource[] {
+    return resources.map((r) => {
+        const props = clone(r.props);
+        if ([T.deployment, T.statefulSet].includes(r.type)) {
+            const meta = (props.spec.template.metadata ??= {});
+            meta.annotations = { ...(meta.annotations ?? {}), "checksum/config": UNKNOWN };
+            if (props.metadata?.name === "tigerbeetle") {
+                meta.annotations["m2m.platform/cluster-id"] = UNKNOWN;
+            }
+        } else if (r.type === T.secret) {
+            for (const field of ["stringData", "data"]) {
+                if (props[field] !== undefined) {
+                    props[field] = UNKNOWN;
+                }
+            }
+        } else {
+            return r;
+        }
+        return { ...r, props };
+    });
+}
+
+export const IMAGE_BUILD = "docker:index/image:Image";
+
+/**
+ * The workload `match` selects running an image the stack builds in this preview: a docker
+ * Image resource whose repoDigest is unknown, the workload's first container image unknown,
+ * and its spec depending on the build, as the engine's propertyDependencies say.
+ */
+export function builtImage(resources: Resource[], match: (r: Resource) => boolean, opts: { digestKnown?: boolean; dependency?: boolean } = {}): Resource[] {
+    const image: Resource = {
+        type: IMAGE_BUILD,
+        name: `image-${++counter}`,
+        props: { imageName: "registry.example.com/m2m/app:v1.0.0", repoDigest: opts.digestKnown ? `registry.example.com/m2m/app${DIGEST}` : UNKNOWN },
+    };
+    const withImage = mutate(resources, match, (p, r) => {
+        setUnknown(p, ...FIRST_CONTAINER, "image");
+        if (opts.dependency !== false) {
+            r.propertyDependencies = { ...(r.propertyDependencies ?? {}), spec: [urnOf(image)] };
+            r.dependencies = [...(r.dependencies ?? []), urnOf(image)];
+        }
+    });
+    return [...withImage, image];
+}
+
+/**
+ * Records what the engine's propertyDependencies tell stack policies: `property` of each
+ * resource `match` selects is computed from the outputs of the resources `from` selects.
+ */
+export function derivedFrom(resources: Resource[], match: (r: Resource) => boolean, property: string, from: (r: Resource) => boolean): Resource[] {
+    const sources = resources.filter(from).map(urnOf);
+    assert.ok(sources.length > 0, "derivedFrom matched no source");
+    let hits = 0;
+    const out = resources.map((r) => {
+        if (!match(r)) {
+            return r;
+        }
+        hits++;
+        const deps = r.propertyDependencies ?? {};
+        return { ...r, propertyDependencies: { ...deps, [property]: [...(deps[property] ?? []), ...sources] }, dependencies: [...(r.dependencies ?? []), ...sources] };
+    });
+    assert.ok(hits > 0, "derivedFrom matched no resource");
+    return out;
+}
+
+/** A random.RandomId as a preview shows it: its 128-bit decimal unknown. */
+export function generatedId(name = "tigerbeetle-cluster-id"): Resource {
+    return { type: "random:index/randomId:RandomId", name, props: { byteLength: 16, dec: UNKNOWN, hex: UNKNOWN } };
 }

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { T, builtImage, compliantStack, expectViolations, firstContainer, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("images-are-pinned");
@@ -21,5 +21,21 @@ describe("images-are-pinned", () => {
     it("reports a malformed digest and a missing image", async () => {
         expectViolations(await runPolicy(policy, withImage("repo/app@sha256:abc")), [["has a malformed digest"]]);
         expectViolations(await runPolicy(policy, withImage(undefined)), [["container agent-runtime has no image"]]);
+    });
+
+    it("still reports `latest` with the values a preview leaves unknown elsewhere, builds included", async () => {
+        const r = builtImage(withPreviewUnknowns(withImage("ghcr.io/x/agent-runtime:latest")), named(T.deployment, "connector"));
+        expectViolations(await runPolicy(policy, r), [["container agent-runtime image ghcr.io/x/agent-runtime:latest uses the mutable tag `latest`"]]);
+    });
+
+    it("passes an image unknown during preview that the stack builds: the pushed repoDigest pins it", async () => {
+        expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"))), []);
+    });
+
+    it("reports an unknown image that is not from a build in this preview: not known to be pinned", async () => {
+        const v = [["Deployment m2m-agent-runtime/agent-runtime: container agent-runtime image is unknown during preview and not built by this stack, so it is not known to be pinned", "[security item S8:"]];
+        expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { dependency: false })), v);
+        // A build whose digest is already known does not explain an unknown image.
+        expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { digestKnown: true })), v);
     });
 });

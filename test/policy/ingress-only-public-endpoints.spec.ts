@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, ingress, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, ingress, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("ingress-only-public-endpoints");
@@ -29,5 +29,19 @@ describe("ingress-only-public-endpoints", () => {
         const config = { "ingress-only-public-endpoints": { publicEndpoints: [{ service: "connector", port: 4000 }] } };
         const v = await runPolicy(policy, compliantStack(), config);
         expectViolations(v, [["routes to connector-explorer:5173"], ["routes to agent-runtime:3100"], ["routes to agentstate:8080"]]);
+    });
+
+    it("still reports a route that is not public with the values a preview leaves unknown elsewhere", async () => {
+        const r = withPreviewUnknowns([...compliantStack(), ingress("metrics", "m2m-connector", [{ host: "m.example.com", service: "connector", port: 8080 }])]);
+        expectViolations(await runPolicy(policy, r), [["rule m.example.com/ routes to connector:8080, which is not a public endpoint"]]);
+    });
+
+    it("reports a backend or restricted path unknown during preview as not known to be public; an unknown host is fine", async () => {
+        const service = mutate(compliantStack(), named(T.ingress, "connector"), (p) => (p.spec.rules[0].http.paths[0].backend.service.name = UNKNOWN));
+        expectViolations(await runPolicy(policy, service), [["Ingress m2m-connector/connector: rule btp.example.com/ routes to <unknown>:4000, which is unknown during preview"]]);
+        const path = mutate(compliantStack(), named(T.ingress, "agent-runtime-spsp"), (p) => (p.spec.rules[0].http.paths[0].path = UNKNOWN));
+        expectViolations(await runPolicy(policy, path), [["rule pay.example.com<unknown> publishes agent-runtime under a path unknown during preview"]]);
+        const host = mutate(compliantStack(), named(T.ingress, "connector"), (p) => (p.spec.rules[0].host = UNKNOWN));
+        expectViolations(await runPolicy(policy, host), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, ingress, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, ingress, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { loadConfig, policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("ingress-requires-tls");
@@ -26,5 +26,19 @@ describe("ingress-requires-tls", () => {
     it("does not require TLS under the dev config", async () => {
         const v = await runPolicy(policy, [ingress("connector", "m2m-connector", [{ host: "btp.local", service: "connector", port: 4000 }], false)], loadConfig("dev"));
         expectViolations(v, []);
+    });
+
+    it("still reports an uncovered host with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), named(T.ingress, "connector"), (p) => (p.spec.tls[0].hosts = ["btp.example.com"]));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["host explorer.example.com has no TLS entry"]]);
+    });
+
+    it("reports TLS entries or hosts unknown during preview as not known to cover every host, and counts an unknown secretName as named", async () => {
+        const tls = mutate(compliantStack(), named(T.ingress, "connector"), (p) => (p.spec.tls = UNKNOWN));
+        expectViolations(await runPolicy(policy, tls), [["Ingress m2m-connector/connector: spec.tls is unknown during preview, so its hosts are not known to be served over TLS"]]);
+        const tlsHost = mutate(compliantStack(), named(T.ingress, "agentstate"), (p) => (p.spec.tls[0].hosts = [UNKNOWN]));
+        expectViolations(await runPolicy(policy, tlsHost), [["host state.example.com has no TLS entry (TLS or rule hosts unknown during preview)"]]);
+        const secretName = mutate(compliantStack(), named(T.ingress, "agentstate"), (p) => (p.spec.tls[0].secretName = UNKNOWN));
+        expectViolations(await runPolicy(policy, secretName), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { Resource, policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("metrics-endpoints-are-scraped");
@@ -47,5 +47,18 @@ describe("metrics-endpoints-are-scraped", () => {
     it("takes the metrics port names from config", async () => {
         const v = await runPolicy(policy, compliantStack(), { "metrics-endpoints-are-scraped": { metricsPortPatterns: ["^btp$"] } });
         expectViolations(v, [["Deployment m2m-connector/connector: prometheus.io/port is \"8080\", not its metrics port btp (4000)"]]);
+    });
+
+    it("still reports a metrics port nothing scrapes with the values a preview leaves unknown elsewhere", async () => {
+        const v = await runPolicy(policy, withPreviewUnknowns(annotations((a) => Object.keys(a).forEach((k) => delete a[k]))));
+        expectViolations(v, [["Deployment m2m-connector/connector: serves metrics on http-metrics (8080) but nothing scrapes it"]]);
+    });
+
+    it("keeps an annotation present when its value is unknown during preview, and reports the value as not known", async () => {
+        expectViolations(await runPolicy(policy, annotations((a) => (a["checksum/config"] = UNKNOWN))), []);
+        const scrape = await runPolicy(policy, annotations((a) => (a["prometheus.io/scrape"] = UNKNOWN)));
+        expectViolations(scrape, [['serves metrics on http-metrics (8080) but prometheus.io/scrape is unknown during preview, so it is not known to be "true"']]);
+        const port = await runPolicy(policy, annotations((a) => (a["prometheus.io/port"] = UNKNOWN)));
+        expectViolations(port, [["prometheus.io/port is unknown during preview, not known to be its metrics port http-metrics (8080)"]]);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, deployment, expectViolations, mutate, named, networkPolicy } from "./fixtures";
+import { T, UNKNOWN, compliantStack, deployment, expectViolations, mutate, named, networkPolicy, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { Resource, policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("namespaces-have-network-policies");
@@ -48,5 +48,22 @@ describe("namespaces-have-network-policies", () => {
     it("honours matchExpressions in pod selectors", async () => {
         const r = [...without(named(T.networkPolicy, "business-logic")), networkPolicy("bl", "my-agent", { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["business-logic"] }] }, ["Ingress"], { ingress: [{}] })];
         expectViolations(await runPolicy(policy, r), []);
+    });
+
+    it("still reports a missing default-deny with the values a preview leaves unknown elsewhere", async () => {
+        const v = await runPolicy(policy, withPreviewUnknowns(without(named(T.networkPolicy, "default-deny", "my-agent"))));
+        expectViolations(v, [["namespace my-agent has workloads but no default-deny NetworkPolicy for Ingress"], ["for Egress"]]);
+    });
+
+    it("counts a NetworkPolicy only for what is known of it during preview", async () => {
+        const deny = unknownAt(compliantStack(), named(T.networkPolicy, "default-deny", "agentstate"), "spec", "policyTypes");
+        expectViolations(await runPolicy(policy, deny), [
+            ["namespace agentstate has workloads but no default-deny NetworkPolicy for Ingress (NetworkPolicy default-deny is unknown during preview in part and not counted)"],
+            ["no default-deny NetworkPolicy for Egress"],
+        ]);
+        const allow = unknownAt(compliantStack(), named(T.networkPolicy, "business-logic"), "spec", "podSelector", "matchLabels", "app.kubernetes.io/name");
+        expectViolations(await runPolicy(policy, allow), [["Deployment my-agent/business-logic: its pods are selected by no Ingress allow-list NetworkPolicy in my-agent", "(whether business-logic selects them is unknown during preview)"]]);
+        const ns = mutate(compliantStack(), named(T.deployment, "business-logic"), (p) => (p.metadata.namespace = UNKNOWN));
+        expectViolations(await runPolicy(policy, ns), [["Deployment <unknown>/business-logic: its namespace is unknown during preview"]]);
     });
 });

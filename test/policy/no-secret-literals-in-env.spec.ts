@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("no-secret-literals-in-env");
@@ -29,5 +29,21 @@ describe("no-secret-literals-in-env", () => {
         const wrapped = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: `0x${"9f".repeat(32)}` };
         const v = await runPolicy(policy, withEnv({ name: "SIGNER", value: wrapped }));
         expectViolations(v, [["env SIGNER holds what looks like a 32-byte hex key"]]);
+    });
+
+    it("still reports a credential literal with the values a preview leaves unknown elsewhere", async () => {
+        const v = await runPolicy(policy, withPreviewUnknowns(withEnv({ name: "API_TOKEN", value: "abc" })));
+        expectViolations(v, [["container connector sets API_TOKEN to a literal value"]]);
+    });
+
+    it("treats a value unknown during preview as still a literal for a credential, and leaves an innocent one to the update", async () => {
+        expectViolations(await runPolicy(policy, withEnv({ name: "DB_PASSWORD", value: UNKNOWN })), [["container connector sets DB_PASSWORD to a literal value"]]);
+        expectViolations(await runPolicy(policy, withEnv({ name: "HEADLESS_DOMAIN", value: UNKNOWN })), []);
+        expectViolations(await runPolicy(policy, withEnv({ name: "DB_PASSWORD", valueFrom: { secretKeyRef: { name: UNKNOWN, key: "password" } } })), []);
+    });
+
+    it("reports an env variable whose name, or a credential's valueFrom, is unknown during preview", async () => {
+        expectViolations(await runPolicy(policy, withEnv({ name: UNKNOWN, value: "x" })), [["container connector has an env variable whose name is unknown during preview"]]);
+        expectViolations(await runPolicy(policy, withEnv({ name: "API_TOKEN", valueFrom: UNKNOWN })), [["container connector API_TOKEN has a valueFrom unknown during preview"]]);
     });
 });

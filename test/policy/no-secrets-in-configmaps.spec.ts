@@ -1,4 +1,4 @@
-import { T, compliantStack, configMap, expectViolations, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, configMap, expectViolations, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("no-secrets-in-configmaps");
@@ -54,5 +54,17 @@ describe("no-secrets-in-configmaps", () => {
     it("leaves the AgentState config with key ids alone but not a key value", async () => {
         const r = mutate(compliantStack(), named(T.configMap, "agentstate-config"), (p) => (p.data.CAP_KEY_ACTIVE = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI="));
         expectViolations(await runPolicy(policy, r), [["ConfigMap agentstate/agentstate-config: data.CAP_KEY_ACTIVE is named like a credential"]]);
+    });
+
+    it("still reports a credential-named key with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), named(T.configMap, "connector-config"), (p) => (p.data.API_TOKEN = "x"));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["ConfigMap m2m-connector/connector-config: data.API_TOKEN is named like a credential"]]);
+    });
+
+    it("checks key names even when their values are unknown during preview, and leaves unknown values to the update", async () => {
+        const v = await runPolicy(policy, cm({ TIGERBEETLE_CLUSTER_ID: UNKNOWN, "config.yaml": UNKNOWN, DB_PASSWORD: UNKNOWN }));
+        expectViolations(v, [["data.DB_PASSWORD is named like a credential"]]);
+        const whole = mutate(cm({}), () => true, (p) => (p.data = UNKNOWN));
+        expectViolations(await runPolicy(policy, whole), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, configMap, expectViolations, mutate } from "./fixtures";
+import { T, UNKNOWN, compliantStack, configMap, expectViolations, mutate, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("nothing-in-default-namespace");
@@ -24,6 +24,16 @@ describe("nothing-in-default-namespace", () => {
             { type: "pulumi:providers:kubernetes", name: "k8s", props: {} },
             { type: T.namespace, name: "ns", props: { metadata: { name: "tigerbeetle" } } },
         ];
+        expectViolations(await runPolicy(policy, r), []);
+    });
+
+    it("still reports `default` with the values a preview leaves unknown elsewhere", async () => {
+        const stray = mutate([configMap("stray", "default", {})], () => true, (p) => (p.data = { CLUSTER_ID: UNKNOWN }));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns([...compliantStack(), ...stray])), [["ConfigMap default/stray: is in the default namespace"]]);
+    });
+
+    it("leaves a namespace unknown during preview to the update: it is set, from another resource's output", async () => {
+        const r = mutate([configMap("tier", "x", {})], () => true, (p) => (p.metadata.namespace = UNKNOWN));
         expectViolations(await runPolicy(policy, r), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("pods-run-as-non-root");
@@ -32,5 +32,17 @@ describe("pods-run-as-non-root", () => {
             delete firstContainer(p).securityContext.runAsNonRoot;
         });
         expectViolations(await runPolicy(policy, r), [["container agent-runtime does not set runAsNonRoot"]]);
+    });
+
+    it("still reports UID 0 with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), ar, (p) => (firstContainer(p).securityContext.runAsUser = 0));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["container agent-runtime sets runAsUser 0 (root)"]]);
+    });
+
+    it("reports runAsNonRoot unknown during preview, but lets an unknown runAsUser pass under runAsNonRoot: true", async () => {
+        const r = unknownAt(compliantStack(), ar, ...FIRST_CONTAINER, "securityContext", "runAsNonRoot");
+        expectViolations(await runPolicy(policy, r), [["container agent-runtime runAsNonRoot is unknown during preview"]]);
+        const uid = unknownAt(compliantStack(), ar, "spec", "template", "spec", "securityContext", "runAsUser");
+        expectViolations(await runPolicy(policy, uid), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, mutate, named } from "./fixtures";
+import { T, compliantStack, expectViolations, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("pods-use-dedicated-service-account");
@@ -22,5 +22,16 @@ describe("pods-use-dedicated-service-account", () => {
     it("reports token automount left on", async () => {
         const r = mutate(compliantStack(), connector, (p) => delete p.spec.template.spec.automountServiceAccountToken);
         expectViolations(await runPolicy(policy, r), [["does not set automountServiceAccountToken: false, so its pods get an API token"]]);
+    });
+
+    it("still reports the default ServiceAccount with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), connector, (p) => (p.spec.template.spec.serviceAccountName = "default"));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["runs as the namespace's default ServiceAccount"]]);
+    });
+
+    it("passes a serviceAccountName unknown during preview (the stack's own ServiceAccount's name) but reports an unknown automount", async () => {
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), connector, "spec", "template", "spec", "serviceAccountName")), []);
+        const automount = unknownAt(compliantStack(), connector, "spec", "template", "spec", "automountServiceAccountToken");
+        expectViolations(await runPolicy(policy, automount), [["automountServiceAccountToken is unknown during preview, so its pods may get an API token"]]);
     });
 });

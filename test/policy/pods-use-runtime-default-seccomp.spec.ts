@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { FIRST_CONTAINER, T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("pods-use-runtime-default-seccomp");
@@ -38,5 +38,18 @@ describe("pods-use-runtime-default-seccomp", () => {
     it("scopes an exception to its namespace when one is given", async () => {
         const config = { "pods-use-runtime-default-seccomp": { exceptions: [{ kind: "StatefulSet", name: "tigerbeetle", namespace: "ledger", profile: "Unconfined" }] } };
         expectViolations(await runPolicy(policy, compliantStack(), config), [["pod uses seccomp profile Unconfined"]]);
+    });
+
+    it("still reports Unconfined with the values a preview leaves unknown elsewhere, TigerBeetle's exception still holding", async () => {
+        const r = mutate(compliantStack(), ar, (p) => (p.spec.template.spec.securityContext.seccompProfile.type = "Unconfined"));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["Deployment m2m-agent-runtime/agent-runtime: pod uses seccomp profile Unconfined"]]);
+    });
+
+    it("reports a seccomp profile unknown during preview: it may be Unconfined", async () => {
+        const pod = unknownAt(compliantStack(), ar, "spec", "template", "spec", "securityContext", "seccompProfile", "type");
+        expectViolations(await runPolicy(policy, pod), [["Deployment m2m-agent-runtime/agent-runtime: pod seccomp profile is unknown during preview"]]);
+        const container = mutate(compliantStack(), ar, (p) => (firstContainer(p).securityContext.seccompProfile = { type: UNKNOWN }));
+        expectViolations(await runPolicy(policy, container), [["container agent-runtime seccomp profile is unknown during preview"]]);
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), ar, ...FIRST_CONTAINER)), [["container <unknown> seccomp profile is unknown during preview"]]);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("resource-requests-within-bounds");
@@ -38,5 +38,16 @@ describe("resource-requests-within-bounds", () => {
 
     it("leaves missing figures to containers-have-resource-limits", async () => {
         expectViolations(await runPolicy(policy, setResources(undefined)), []);
+    });
+
+    it("still reports a limit below its request with the values a preview leaves unknown elsewhere", async () => {
+        const r = setResources({ requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "500m", memory: "1Gi" } });
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["container agent-runtime cpu limit 500m is below its request 1"]]);
+    });
+
+    it("skips only the comparisons a quantity unknown during preview takes part in", async () => {
+        const v = await runPolicy(policy, setResources({ requests: { cpu: UNKNOWN, memory: "128Mi" }, limits: { cpu: "16", memory: UNKNOWN } }));
+        expectViolations(v, [["container agent-runtime cpu limit 16 is above the ceiling 8"]]);
+        expectViolations(await runPolicy(policy, setResources(UNKNOWN)), []);
     });
 });

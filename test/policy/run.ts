@@ -126,7 +126,7 @@ function isTypeFn(type: string) {
     return (cls: { __pulumiType?: string }) => (cls as { __pulumiType?: string }).__pulumiType === type;
 }
 
-function urnOf(r: Resource): string {
+export function urnOf(r: Resource): string {
     return r.urn ?? `urn:pulumi:test::m2m-platform::${r.type}::${r.name}`;
 }
 

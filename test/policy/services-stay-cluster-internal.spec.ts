@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("services-stay-cluster-internal");
@@ -24,5 +24,17 @@ describe("services-stay-cluster-internal", () => {
     it("allows the Services listed in config", async () => {
         const r = mutate(compliantStack(), explorer, (p) => (p.spec.type = "LoadBalancer"));
         expectViolations(await runPolicy(policy, r, { "services-stay-cluster-internal": { allowedExternalServices: ["m2m-connector/connector-explorer"] } }), []);
+    });
+
+    it("still reports a LoadBalancer with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), explorer, (p) => (p.spec.type = "LoadBalancer"));
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["Service m2m-connector/connector-explorer: is type LoadBalancer"]]);
+    });
+
+    it("reports a type or externalIPs unknown during preview: not known to stay internal", async () => {
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), explorer, "spec", "type")), [["Service m2m-connector/connector-explorer: spec.type is unknown during preview, so it may be reachable from outside the cluster"]]);
+        const ips = mutate(compliantStack(), explorer, (p) => (p.spec.externalIPs = UNKNOWN));
+        expectViolations(await runPolicy(policy, ips), [["lists externalIPs (unknown during preview)"]]);
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), explorer, "spec", "clusterIP")), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, withPreviewUnknowns } from "./fixtures";
 import { loadConfig, policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("tigerbeetle-cluster-id-nonzero");
@@ -32,5 +32,16 @@ describe("tigerbeetle-cluster-id-nonzero", () => {
 
     it("allows 0 where the config allows it (dev)", async () => {
         expectViolations(await runPolicy(policy, setId("0"), loadConfig("dev")), []);
+    });
+
+    it("still reports cluster ID 0 with the values a preview leaves unknown elsewhere", async () => {
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(setId("0"))), [["data.clusterId is 0"], ["env CLUSTER_ID is 0"]]);
+    });
+
+    it("leaves a generated ID, unknown during preview, to the update, which checks it before anything is formatted", async () => {
+        const r = setId(UNKNOWN);
+        expectViolations(await runPolicy(policy, r), []);
+        const oneKnown = mutate(r, tb, (p) => (firstContainer(p).env.find((e: any) => e.name === "CLUSTER_ID").value = "0"));
+        expectViolations(await runPolicy(policy, oneKnown), [["StatefulSet tigerbeetle/tigerbeetle: container tigerbeetle env CLUSTER_ID is 0"]]);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, mutate, named, pdb } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, mutate, named, pdb, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("tigerbeetle-pdb-preserves-quorum");
@@ -44,6 +44,23 @@ describe("tigerbeetle-pdb-preserves-quorum", () => {
 
     it("lets a stricter second PDB satisfy quorum", async () => {
         const r = [...budget({ minAvailable: 1 }), pdb("tigerbeetle-quorum", "tigerbeetle", "tigerbeetle", { minAvailable: 2 })];
+        expectViolations(await runPolicy(policy, r), []);
+    });
+
+    it("still reports a budget below quorum with the values a preview leaves unknown elsewhere", async () => {
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(budget({ minAvailable: 1 }))), [["PodDisruptionBudget tigerbeetle (minAvailable 1) lets evictions leave 1 of 3 replicas, below the quorum of 2"]]);
+    });
+
+    it("never passes an unknown replica count or budget: the quorum is then not known to be kept", async () => {
+        const replicas = unknownAt(compliantStack(), named(T.statefulSet, "tigerbeetle"), "spec", "replicas");
+        expectViolations(await runPolicy(policy, replicas), [["StatefulSet tigerbeetle/tigerbeetle: spec.replicas is unknown during preview, so the quorum its PodDisruptionBudget must keep available is not known"]]);
+        expectViolations(await runPolicy(policy, budget({ minAvailable: UNKNOWN })), [["PodDisruptionBudget tigerbeetle (minAvailable <unknown>) is unknown during preview, so it is not known to keep the quorum of 2 of 3 replicas"]]);
+        const selector = unknownAt(compliantStack(), tbPdb, "spec", "selector", "matchLabels");
+        expectViolations(await runPolicy(policy, selector), [["runs 3 replicas but no PodDisruptionBudget protects its quorum of 2 (whether tigerbeetle selects them is unknown during preview)"]]);
+    });
+
+    it("lets a known stricter PDB keep quorum next to an unknown one", async () => {
+        const r = [...budget({ minAvailable: UNKNOWN }), pdb("tigerbeetle-quorum", "tigerbeetle", "tigerbeetle", { minAvailable: 2 })];
         expectViolations(await runPolicy(policy, r), []);
     });
 });

@@ -1,4 +1,4 @@
-import { T, compliantStack, expectViolations, firstContainer, mutate, named } from "./fixtures";
+import { T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("tigerbeetle-pvc-per-replica");
@@ -43,5 +43,20 @@ describe("tigerbeetle-pvc-per-replica", () => {
     it("follows the configured data path", async () => {
         const v = await runPolicy(policy, compliantStack(), { "tigerbeetle-pvc-per-replica": { dataMountPath: "/var/lib/tigerbeetle" } });
         expectViolations(v, [["mounts nothing at /var/lib/tigerbeetle"]]);
+    });
+
+    it("still reports a missing claim template with the values a preview leaves unknown elsewhere", async () => {
+        const r = mutate(compliantStack(), tb, (p) => delete p.spec.volumeClaimTemplates);
+        expectViolations(await runPolicy(policy, withPreviewUnknowns(r)), [["StatefulSet tigerbeetle/tigerbeetle: has no volumeClaimTemplates"], ["mounts /data from pod volume data (an undeclared volume)"]]);
+    });
+
+    it("counts a storage request unknown during preview as a request, and reports an unknown retention policy or claim list", async () => {
+        expectViolations(await runPolicy(policy, unknownAt(compliantStack(), tb, "spec", "volumeClaimTemplates", 0, "spec", "resources", "requests", "storage")), []);
+        const retention = unknownAt(compliantStack(), tb, "spec", "persistentVolumeClaimRetentionPolicy", "whenScaled");
+        expectViolations(await runPolicy(policy, retention), [["persistentVolumeClaimRetentionPolicy.whenScaled is unknown during preview, so it may be Delete"]]);
+        const claims = unknownAt(compliantStack(), tb, "spec", "volumeClaimTemplates");
+        expectViolations(await runPolicy(policy, claims), [["spec.volumeClaimTemplates is unknown during preview"], ["mounts /data from a volume not known to be a claim template"]]);
+        const path = mutate(compliantStack(), tb, (p) => (firstContainer(p).volumeMounts[0].mountPath = UNKNOWN));
+        expectViolations(await runPolicy(policy, path), [["container tigerbeetle mounts volumes at paths unknown during preview, so /data, where the data file lives, is not known to be mounted"]]);
     });
 });

@@ -1,4 +1,4 @@
-import { CLUSTER_ID, T, compliantStack, expectViolations, firstContainer, mutate, named, tigerbeetle } from "./fixtures";
+import { CLUSTER_ID, T, UNKNOWN, compliantStack, expectViolations, firstContainer, mutate, named, tigerbeetle, unknownAt, withPreviewUnknowns } from "./fixtures";
 import { loadConfig, policyNamed, runPolicy } from "./run";
 
 const policy = policyNamed("tigerbeetle-replica-quorum");
@@ -33,5 +33,16 @@ describe("tigerbeetle-replica-quorum", () => {
         expectViolations(await runPolicy(policy, [tigerbeetle(1)], loadConfig("dev")), []);
         const v = await runPolicy(policy, [tigerbeetle(3)], { "tigerbeetle-replica-quorum": { minReplicas: 5 } });
         expectViolations(v, [["fewer than the 5 required"]]);
+    });
+
+    it("still reports an even count with the values a preview leaves unknown elsewhere (the generated cluster ID included)", async () => {
+        const r = unknownAt(withPreviewUnknowns([tigerbeetle(4)]), tb, "spec", "template", "spec", "containers", 0, "env", 1, "value");
+        expectViolations(await runPolicy(policy, r), [["StatefulSet tigerbeetle/tigerbeetle: runs 4 replicas, an even count"]]);
+    });
+
+    it("never passes a replica count or REPLICA_COUNT unknown during preview: the count is fixed at format time", async () => {
+        expectViolations(await runPolicy(policy, unknownAt([tigerbeetle(3)], tb, "spec", "replicas")), [["StatefulSet tigerbeetle/tigerbeetle: spec.replicas is unknown during preview, so the replica count is not known to be odd and at least 3"]]);
+        const count = mutate([tigerbeetle(3)], tb, (p) => (firstContainer(p).env.find((e: any) => e.name === "REPLICA_COUNT").value = UNKNOWN));
+        expectViolations(await runPolicy(policy, count), [["container tigerbeetle REPLICA_COUNT is unknown during preview, so the count it formats replicas with is not known to match spec.replicas"]]);
     });
 });
