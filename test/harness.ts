@@ -1,8 +1,9 @@
 // Runs the platform under Pulumi mocks and captures what it registers: every resource's
 // type, name, resolved inputs, which input paths were secrets, and whether it is protected.
 // In preview mode the mocks run as `pulumi preview` does: provider-computed outputs (random
-// results, pushed image digests) are unknown, and so is everything derived from them; the
-// captured props carry the engine's unknown sentinel at exactly those paths, and each
+// results, pushed image digests) are unknown to the program, and so is everything derived
+// from them; the captured props carry the engine's unknown sentinel at exactly those derived
+// paths (the computed outputs themselves are absent, as in the engine's view), and each
 // resource records the resources its inputs depend on, as the engine tells stack policies.
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
@@ -136,17 +137,15 @@ class Recorder implements pulumi.runtime.Mocks {
         const unknownPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths, unknownPaths) as Props;
         const computed = computedOutputs(args.type, args.name, inputs, this.preview);
-        for (const key of Object.keys(computed)) {
-            if (computed[key] === UNKNOWN) {
-                unknownPaths.push(key);
-            }
-        }
         const state = { ...inputs, ...computed };
+        // The program gets the provider-computed outputs, unknown in a preview, so that what it
+        // derives from them is unknown; the engine's view of the resource (what stack policies
+        // see) holds no output the provider has not computed yet: they are absent there.
         const captured: CapturedResource = {
             type: args.type,
             name: args.name,
             urn: `urn:pulumi:${this.stack}::${PROJECT}::${args.type}::${args.name}`,
-            props: state,
+            props: this.preview ? { ...inputs, ...Object.fromEntries(Object.entries(computed).filter(([, v]) => v !== UNKNOWN)) } : state,
             secretPaths,
             unknownPaths,
             dependencies: [],

@@ -20,9 +20,13 @@ export const imagesArePinned: StackValidationPolicy = {
                 continue;
             }
             workloads++;
-            // The image builds the workload's pod spec depends on whose pushed digest is itself
-            // still unknown: they explain an unknown image.
-            const builds = propertySources(r, "spec").filter((d) => IMAGE_BUILD_TYPES.includes(d.type) && isUnknown(get(d.props, "repoDigest")));
+            // The image builds the workload's pod spec depends on whose pushed digest is not known
+            // yet: they explain an unknown image. In a preview the engine shows a build without
+            // its repoDigest (the provider has not pushed anything), or with it unknown.
+            const builds = propertySources(r, "spec").filter((d) => {
+                const digest = get(d.props, "repoDigest");
+                return IMAGE_BUILD_TYPES.includes(d.type) && (digest === undefined || isUnknown(digest));
+            });
             for (const c of w.containers) {
                 const image = str(get(c.container, "image"));
                 if (isUnknown(image)) {

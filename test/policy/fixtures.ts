@@ -466,15 +466,13 @@ export const IMAGE_BUILD = "docker:index/image:Image";
 
 /**
  * The workload `match` selects running an image the stack builds in this preview: a docker
- * Image resource whose repoDigest is unknown, the workload's first container image unknown,
- * and its spec depending on the build, as the engine's propertyDependencies say.
+ * Image resource without its repoDigest (as a real preview shows it; or with it unknown, or
+ * known), the workload's first container image unknown, and its spec depending on the build,
+ * as the engine's propertyDependencies say.
  */
-export function builtImage(resources: Resource[], match: (r: Resource) => boolean, opts: { digestKnown?: boolean; dependency?: boolean } = {}): Resource[] {
-    const image: Resource = {
-        type: IMAGE_BUILD,
-        name: `image-${++counter}`,
-        props: { imageName: "registry.example.com/m2m/app:v1.0.0", repoDigest: opts.digestKnown ? `registry.example.com/m2m/app${DIGEST}` : UNKNOWN },
-    };
+export function builtImage(resources: Resource[], match: (r: Resource) => boolean, opts: { digest?: "absent" | "unknown" | "known"; dependency?: boolean } = {}): Resource[] {
+    const digest = { absent: {}, unknown: { repoDigest: UNKNOWN }, known: { repoDigest: `registry.example.com/m2m/app${DIGEST}` } }[opts.digest ?? "absent"];
+    const image: Resource = { type: IMAGE_BUILD, name: `image-${++counter}`, props: { imageName: "registry.example.com/m2m/app:v1.0.0", ...digest } };
     const withImage = mutate(resources, match, (p, r) => {
         setUnknown(p, ...FIRST_CONTAINER, "image");
         if (opts.dependency !== false) {
@@ -505,7 +503,7 @@ export function derivedFrom(resources: Resource[], match: (r: Resource) => boole
     return out;
 }
 
-/** A random.RandomId as a preview shows it: its 128-bit decimal unknown. */
+/** A random.RandomId as a preview shows it to stack policies: its inputs, no result yet. */
 export function generatedId(name = "tigerbeetle-cluster-id"): Resource {
-    return { type: "random:index/randomId:RandomId", name, props: { byteLength: 16, dec: UNKNOWN, hex: UNKNOWN } };
+    return { type: "random:index/randomId:RandomId", name, props: { byteLength: 16 } };
 }

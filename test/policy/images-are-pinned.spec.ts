@@ -30,12 +30,13 @@ describe("images-are-pinned", () => {
 
     it("passes an image unknown during preview that the stack builds: the pushed repoDigest pins it", async () => {
         expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"))), []);
+        expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { digest: "unknown" })), []);
     });
 
     it("reports an unknown image that is not from a build in this preview: not known to be pinned", async () => {
         const v = [["Deployment m2m-agent-runtime/agent-runtime: container agent-runtime image is unknown during preview and not built by this stack, so it is not known to be pinned", "[security item S8:"]];
         expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { dependency: false })), v);
         // A build whose digest is already known does not explain an unknown image.
-        expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { digestKnown: true })), v);
+        expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { digest: "known" })), v);
     });
 });

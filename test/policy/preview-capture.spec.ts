@@ -31,19 +31,22 @@ describe("preview capture", function () {
         dev = await capturePreview("dev");
     });
 
-    it("leaves the providers' computed outputs unknown: random results and pushed image digests", () => {
+    it("hands the program the providers' computed outputs as unknown, and leaves them out of the engine's view", () => {
+        // As a real preview shows them to stack policies: random results and pushed digests are
+        // absent from the resources' outputs; the program saw them unknown (its export is).
+        assert.strictEqual(prod.outputs.tigerBeetleClusterId, UNKNOWN);
         const id = ofKind(prod, "RandomId").find((r) => r.name.endsWith("cluster-id"))!;
-        assert.strictEqual(id.props.dec, UNKNOWN);
-        assert.strictEqual(id.props.hex, UNKNOWN);
+        assert.strictEqual(id.props.dec, undefined);
+        assert.strictEqual(id.props.hex, undefined);
         assert.strictEqual(id.props.byteLength, 16, "inputs stay known");
         for (const b of ofKind(prod, "RandomBytes")) {
-            assert.strictEqual(b.props.base64, UNKNOWN, b.name);
+            assert.strictEqual(b.props.base64, undefined, b.name);
         }
-        assert.strictEqual(ofKind(prod, "RandomPassword")[0].props.result, UNKNOWN);
+        assert.strictEqual(ofKind(prod, "RandomPassword")[0].props.result, undefined);
         const images = ofKind(prod, "Image");
         assert.ok(images.length >= 4, "prod builds its images");
         for (const image of images) {
-            assert.strictEqual(image.props.repoDigest, UNKNOWN, image.name);
+            assert.strictEqual(image.props.repoDigest, undefined, image.name);
             assert.match(image.props.imageName, /^registry\.example\.com\//, "the pushed name is an input, known");
         }
     });
@@ -80,7 +83,7 @@ describe("preview capture", function () {
     });
 
     it("dev: prebuilt images and the literal cluster ID stay known; only generated Secret data is unknown", () => {
-        const unknown = dev.resources.filter((r) => r.unknownPaths.length > 0 && !r.type.startsWith("random:"));
+        const unknown = dev.resources.filter((r) => r.unknownPaths.length > 0);
         assert.deepStrictEqual(unknown.map((r) => `${r.props.metadata.name} ${unknownIn(r).join(" ")}`).sort(), ["agentstate-cap-keys stringData", "connector-secrets stringData", "postgres-credentials stringData"]);
     });
 
