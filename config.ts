@@ -463,10 +463,16 @@ export function parseQuantity(q: string): number | undefined {
     return Number(m[1]) * scale[m[3] ?? ""];
 }
 
+const MALFORMED_DIGEST = "has a malformed digest (expected @sha256: and 64 lowercase hex digits)";
+
 /** Whether an image reference is pinned: a digest, or a tag other than `latest`. */
 export function imagePinProblem(ref: string): string | undefined {
     if (/@sha256:[0-9a-f]{64}$/.test(ref)) {
         return undefined;
+    }
+    if (ref.includes("@")) {
+        // The policy pack's images-are-pinned reads a digest the same way.
+        return MALFORMED_DIGEST;
     }
     const last = ref.split("/").pop() ?? "";
     if (!last.includes(":")) {
@@ -533,7 +539,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         ]),
     ) as typeof DEFAULT_NAMESPACES;
     for (const [tier, ns] of Object.entries(namespaces)) {
-        checkDnsLabel(r, nsOverrides[tier] !== undefined ? `namespaces.${tier}` : "namespacePrefix", ns);
+        namespaceName(r, nsOverrides[tier] !== undefined ? `namespaces.${tier}` : "namespacePrefix", ns);
     }
     const seen = new Map<string, string>();
     for (const [tier, ns] of Object.entries(namespaces)) {
@@ -565,7 +571,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         }
         if (typeof value === "string") {
             const problem = imagePinProblem(value);
-            if (problem && prod) {
+            if (problem && (prod || problem === MALFORMED_DIGEST)) {
                 r.fail(path, `image ${value} ${problem}`, `pin ${path} to an explicit version tag or an @sha256 digest`);
             }
             return { kind: "prebuilt", ref: value };
@@ -640,16 +646,21 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     const m2mTokenAddress = secret("connectorM2mTokenAddress");
     const tokenNetworkRegistry = secret("connectorTokenNetworkRegistry");
     let connectorSecrets: ConnectorSecrets | undefined;
+    const givenSecrets = [
+        ["connectorEvmPrivateKey", evmPrivateKey],
+        ["connectorM2mTokenAddress", m2mTokenAddress],
+        ["connectorTokenNetworkRegistry", tokenNetworkRegistry],
+    ] as const;
+    const given = givenSecrets.filter(([, value]) => value !== undefined).map(([key]) => key);
     if (evmPrivateKey && m2mTokenAddress && tokenNetworkRegistry) {
         connectorSecrets = { evmPrivateKey, m2mTokenAddress, tokenNetworkRegistry };
-    } else if (prod) {
-        for (const [key, value] of [
-            ["connectorEvmPrivateKey", evmPrivateKey],
-            ["connectorM2mTokenAddress", m2mTokenAddress],
-            ["connectorTokenNetworkRegistry", tokenNetworkRegistry],
-        ] as const) {
-            if (!value) {
-                r.fail(key, "is required in prod (the connector's settlement credentials)", `run \`pulumi config set --secret ${key} <value>\``);
+    } else {
+        // All or none: dev generates a throwaway set only when none is given, so a key the
+        // user set is never silently replaced by a generated one.
+        for (const [key, value] of givenSecrets) {
+            if (!value && (prod || given.length > 0)) {
+                const why = prod ? "is required in prod (the connector's settlement credentials)" : `is missing while ${given.join(" and ")} ${given.length === 1 ? "is" : "are"} set: the three connector credentials go together`;
+                r.fail(key, why, `run \`pulumi config set --secret ${key} <value>\`${prod ? "" : ", or remove the others to use a generated throwaway set"}`);
             }
         }
     }
@@ -730,10 +741,10 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     const config: PlatformConfig = {
         stack: raw.stack,
         environment,
-        storageClass: r.string("storageClass", v.storageClass),
+        storageClass: dnsSubdomain(r, "storageClass", r.string("storageClass", v.storageClass)),
         registry,
         ingress,
-        monitoringNamespace: r.string("monitoring.namespace", monitoring.namespace, "monitoring") ?? "monitoring",
+        monitoringNamespace: namespaceName(r, "monitoring.namespace", r.string("monitoring.namespace", monitoring.namespace, "monitoring") ?? "monitoring"),
         tigerbeetle: {
             namespace: namespaces.tigerbeetle,
             replicas,
@@ -824,11 +835,22 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     return config;
 }
 
-function checkDnsLabel(r: Reader, path: string, name: string) {
+/** A namespace name (a DNS-1123 label), reported under `path` when it is not one. */
+function namespaceName(r: Reader, path: string, name: string): string {
     if (!DNS_LABEL.test(name) || name.length > 63) {
-        r.fail(path, `namespace ${JSON.stringify(name)} is not a DNS-1123 label`, "use lowercase letters, digits and '-' (at most 63 characters)");
+        r.fail(path, `namespace ${JSON.stringify(name)} is not a DNS-1123 label`, `set ${path} to lowercase letters, digits and '-' (at most 63 characters)`);
     }
+    return name;
 }
+
+/** An object name such as a StorageClass's (a DNS-1123 subdomain), or undefined. */
+function dnsSubdomain(r: Reader, path: string, name: string | undefined): string | undefined {
+    if (name !== undefined && (name.length > 253 || !name.split(".").every((part) => DNS_LABEL.test(part)))) {
+        r.fail(path, `${JSON.stringify(name)} is not a valid Kubernetes object name (a DNS-1123 subdomain)`, `set ${path} to lowercase letters, digits, '-' and '.' (at most 253 characters), or remove it for the cluster default`);
+    }
+    return name;
+}
+
 
 function parseClusterId(r: Reader, value: Json, def: string, prod: boolean): ClusterIdSpec {
     const s = r.string("tigerbeetle.clusterId", value, def) ?? def;

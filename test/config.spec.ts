@@ -188,6 +188,24 @@ describe("config", () => {
             rejects("dev", { tigerbeetel: { replicas: 1 } }, "tigerbeetel", /unknown config key/);
         });
 
+        it("one or two of the three connector credentials in dev (all or none)", () => {
+            const given = { connectorEvmPrivateKey: PROD_SECRETS.connectorEvmPrivateKey };
+            rejects("dev", {}, "connectorM2mTokenAddress", /missing while connectorEvmPrivateKey is set/, { secrets: given });
+            rejects("dev", {}, "connectorTokenNetworkRegistry", /go together/, { secrets: given });
+            assert.doesNotThrow(() => stackConfig("dev"), "none given: dev generates a throwaway set");
+        });
+
+        it("monitoring.namespace and storageClass that are not valid Kubernetes names", () => {
+            rejects("dev", { monitoring: { namespace: "Monitoring_NS" } }, "monitoring.namespace", /is not a DNS-1123 label/);
+            rejects("dev", { storageClass: "Fast SSD" }, "storageClass", /not a valid Kubernetes object name/);
+            assert.strictEqual(stackConfig("dev", { storageClass: "fast-ssd.example.com" }).storageClass, "fast-ssd.example.com");
+        });
+
+        it("a malformed image digest, in dev as in prod, read as the policy pack reads it", () => {
+            rejects("dev", { connector: { image: "127.0.0.1:5000/m2m/connector@sha256:abc" } }, "connector.image", /malformed digest/);
+            rejects("prod", { agentState: { image: "ghcr.io/agentstate/agentstate-server@sha256:XYZ" } }, "agentState.image", /malformed digest/, { secrets: PROD_SECRETS });
+        });
+
         it("a key named after an Object.prototype member (constructor, toString)", () => {
             rejects("dev", { constructor: "x" }, "constructor", /unknown config key/);
             rejects("dev", { toString: "x" }, "toString", /unknown config key/);
