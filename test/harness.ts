@@ -206,7 +206,11 @@ class Recorder implements pulumi.runtime.Mocks {
 
 /**
  * Deterministic stand-ins for provider-computed outputs. In a preview the providers have not
- * run yet, so these are unknown, as `pulumi preview` reports them.
+ * run yet, so these are unknown, as `pulumi preview` reports them. A mock marks an output
+ * unknown by returning the SDK's unknown sentinel (`unknownValue` of runtime/rpc): the mock
+ * monitor passes the state on as it is, and the SDK, in a dry run, reads the sentinel back as
+ * an unknown output, so every apply over it stays unknown and its result reaches the
+ * dependent resources' inputs as the sentinel again.
  */
 function computedOutputs(type: string, name: string, inputs: Props, preview: boolean): Props {
     const digest = (salt: string) => createHash("sha256").update(`${name}/${salt}`).digest();
