@@ -5,7 +5,7 @@
 import * as assert from "assert";
 import { UNKNOWN as LIB_UNKNOWN, entries, get, isUnknown, isUnknownValueError, keys, list, podAnnotation, selects, str, tryKnown, workloadOf } from "../../policy/lib";
 import { FIRST_CONTAINER, T, clone, compliantStack, mutate, named } from "./fixtures";
-import { Resource, UNKNOWN, UNKNOWN_SENTINELS, UnknownValueError, loadConfig, policies, runPolicy, show, unknownCheckingProxy } from "./run";
+import { Policy, Resource, UNKNOWN, UNKNOWN_SENTINELS, UnknownValueError, loadConfig, policies, runPolicy, show, unknownCheckingProxy } from "./run";
 
 type Path = (string | number)[];
 
@@ -93,6 +93,31 @@ describe("values unknown during preview", () => {
             assert.strictEqual(selects(unknownCheckingProxy({ matchLabels: { app: "b", tier: "x" } }), labels), false);
             assert.strictEqual(selects(unknownCheckingProxy({ matchLabels: { app: UNKNOWN } }), labels), LIB_UNKNOWN);
             assert.strictEqual(selects(unknownCheckingProxy({}), LIB_UNKNOWN), true, "an empty selector selects every pod");
+        });
+    });
+
+    describe("the runner, like @pulumi/policy's server", () => {
+        const r = compliantStack().find(named(T.deployment, "connector"))!;
+        const previewed = { ...r, props: withUnknownAt(r.props, ["spec", "template", "metadata", "annotations", "checksum/config"], UNKNOWN) };
+        const naive: Policy[] = [
+            { name: "copies-all-props", description: "", enforcementLevel: "mandatory", validateResource: (args) => void JSON.stringify(args.props) },
+            { name: "spreads-annotations", description: "", enforcementLevel: "mandatory", validateStack: (args) => args.resources.forEach((x) => void { ...x.props.spec?.template?.metadata?.annotations }) },
+        ];
+
+        it("turns a policy's UnknownValueError into an advisory can't-run report with the server's message", async () => {
+            for (const p of naive) {
+                const v = await runPolicy(p, [previewed], loadConfig("prod"));
+                assert.deepStrictEqual(
+                    v.map((x) => [x.level, x.cantRun, x.message]),
+                    [["advisory", true, `can't run policy '${p.name}' from policy pack 'm2m-platform@v0.1.0' during preview: string value at .spec.template.metadata.annotations.checksum/config can't be known during preview`]],
+                );
+            }
+        });
+
+        it("runs the same policies without a report when nothing is unknown", async () => {
+            for (const p of naive) {
+                assert.deepStrictEqual(await runPolicy(p, [r], loadConfig("prod")), []);
+            }
         });
     });
 
