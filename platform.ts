@@ -7,6 +7,7 @@ import { AgentRuntime } from "./components/agentRuntime";
 import { AGENTSTATE_API_PORT, AgentState } from "./components/agentState";
 import { BusinessLogic } from "./components/businessLogic";
 import { Connector } from "./components/connector";
+import { PriorityClasses } from "./components/priority";
 import { TigerBeetleCluster } from "./components/tigerbeetle";
 
 export interface PlatformOutputs {
@@ -29,7 +30,8 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     const prod = cfg.environment === "prod";
     /** What a tier's ingress args are when the stack has an ingress; undefined otherwise. */
     const via = <T>(args: (ingress: IngressConfig) => T): T | undefined => (cfg.ingress ? args(cfg.ingress) : undefined);
-    const common = { registry: cfg.registry, storageClass: cfg.storageClass };
+    const priorities = new PriorityClasses("priorities", { prefix: cfg.agency.namespacePrefix }, opts);
+    const common = { registry: cfg.registry, storageClass: cfg.storageClass, priorityClassName: priorities.platform };
     const tenantNamespaces = cfg.agency.tenants.map((t) => `${cfg.agency.namespacePrefix}${t}`);
 
     const tigerbeetle = new TigerBeetleCluster("tigerbeetle", {
@@ -49,6 +51,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     const agentRuntime = new AgentRuntime("agent-runtime", {
         ...cfg.agentRuntime,
         registry: cfg.registry,
+        priorityClassName: priorities.platform,
         businessLogic: { url: businessLogic.url, namespace: businessLogic.namespace, port: businessLogic.port },
         callerNamespaces: [cfg.connector.namespace],
         ingress: via((i) => ({ settings: i, spspHost: i.hosts.spsp })),
@@ -57,6 +60,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     const connector = new Connector("connector", {
         ...cfg.connector,
         registry: cfg.registry,
+        priorityClassName: priorities.platform,
         environment: cfg.environment,
         tigerbeetle: { clusterId: tigerbeetle.clusterId, addresses: tigerbeetle.addresses, namespace: tigerbeetle.namespace },
         localDelivery: { url: agentRuntime.url, namespace: agentRuntime.namespace },
@@ -78,6 +82,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     const agency = new Agency("agency", {
         ...cfg.agency,
         ...common,
+        priorityClassName: priorities.tenant,
         namespaces: Object.fromEntries(cfg.agency.tenants.map((t, i) => [t, tenantNamespaces[i]])),
         monitoringNamespace: cfg.monitoringNamespace,
         agentState: { namespace: agentState.namespace, port: AGENTSTATE_API_PORT },

@@ -28,6 +28,8 @@ export const AGENCY_PORTS = { agent: 3000, brain: 3002, healthMonitor: 3004, swa
 const AGENT_HOME = "/app/.agent";
 
 export interface AgencyArgs extends Omit<AgencyConfig, "namespacePrefix"> {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     /** Tenant name -> namespace. */
     namespaces: Record<string, string>;
     registry?: RegistryConfig;
@@ -76,6 +78,8 @@ export class Agency extends pulumi.ComponentResource {
 }
 
 export interface AgencyTenantArgs {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     tenant: string;
     namespace: string;
     agentImage: pulumi.Input<string>;
@@ -134,7 +138,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
                 ],
                 resources: c.resources,
                 volumeMounts: c.mounts,
-                ...httpProbes(c.portName ?? c.port, { live: "/health", ready: "/health" }),
+                ...httpProbes(c.portName ?? c.port, { ready: "/health" }),
             });
         const sidecar = (role: string, port: number, resources: ResourceFigures) =>
             tenantContainer({ role, port, image: args.agentImage, resources, mounts: [agentHome], brainUrl });
@@ -153,6 +157,8 @@ export class AgencyTenant extends pulumi.ComponentResource {
                         metadata: podMetadata(agentId),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            placement: { id: agentId, spread: "preferred" },
+                            priorityClassName: args.priorityClassName,
                             containers: [
                                 tenantContainer({
                                     role: "agent",
@@ -192,6 +198,8 @@ export class AgencyTenant extends pulumi.ComponentResource {
                         metadata: podMetadata(brainId),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            placement: { id: brainId, spread: "preferred" },
+                            priorityClassName: args.priorityClassName,
                             containers: [
                                 tenantContainer({
                                     role: "brain",

@@ -23,6 +23,8 @@ export const AGENT_RUNTIME_PORT = 3100;
 export const SPSP_PATH = "/.well-known/pay";
 
 export interface AgentRuntimeArgs extends Omit<AgentRuntimeConfig, "namespace"> {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     namespace: string;
     registry?: RegistryConfig;
     /** The business logic Service URL and namespace (egress is limited to it). */
@@ -80,6 +82,8 @@ export class AgentRuntime extends pulumi.ComponentResource {
                         metadata: podMetadata(id, { "checksum/config": configChecksum(config.data) }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            placement: { id: id, spread: "preferred" },
+                            priorityClassName: args.priorityClassName,
                             containers: [
                                 hardenedContainer({
                                     name: "agent-runtime",
@@ -87,7 +91,7 @@ export class AgentRuntime extends pulumi.ComponentResource {
                                     ports: [{ name: "http", containerPort: AGENT_RUNTIME_PORT }],
                                     envFrom: [{ configMapRef: { name: config.metadata.name } }],
                                     resources: args.resources,
-                                    ...httpProbes("http", { live: "/health", ready: "/health" }),
+                                    ...httpProbes("http", { ready: "/health" }),
                                 }),
                             ],
                         }),

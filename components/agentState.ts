@@ -29,6 +29,8 @@ export const AGENTSTATE_ADMIN_PORT = 9090;
 export const CAP_KEY_SECRET_KEYS = ["CAP_KEY_ACTIVE", "CAP_KEY_NEXT"];
 
 export interface AgentStateArgs extends Omit<AgentStateConfig, "namespace"> {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     namespace: string;
     registry?: RegistryConfig;
     storageClass?: string;
@@ -118,6 +120,7 @@ export class AgentState extends pulumi.ComponentResource {
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            priorityClassName: args.priorityClassName,
                             volumes: tlsSecretName ? [{ name: "tls", secret: { secretName: tlsSecretName } }] : [],
                             containers: [
                                 hardenedContainer({
@@ -134,7 +137,7 @@ export class AgentState extends pulumi.ComponentResource {
                                         { name: "data", mountPath: "/data" },
                                         ...(tlsSecretName ? [{ name: "tls", mountPath: "/tls", readOnly: true }] : []),
                                     ],
-                                    ...httpProbes("api", { live: "/health", ready: "/health" }, tlsSecretName ? "HTTPS" : "HTTP"),
+                                    ...httpProbes("api", { ready: "/health" }, tlsSecretName ? "HTTPS" : "HTTP"),
                                 }),
                             ],
                         }),

@@ -32,6 +32,8 @@ export const POSTGRES_PORT = 5432;
 const POSTGRES_UID = 70;
 
 export interface BusinessLogicArgs extends Omit<BusinessLogicConfig, "namespace"> {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     namespace: string;
     registry?: RegistryConfig;
     storageClass?: string;
@@ -80,6 +82,8 @@ export class BusinessLogic extends pulumi.ComponentResource {
                         metadata: podMetadata(id),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            placement: { id: id, spread: "preferred" },
+                            priorityClassName: args.priorityClassName,
                             containers: [
                                 hardenedContainer({
                                     name: "business-logic",
@@ -88,7 +92,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
                                     envFrom: [{ configMapRef: { name: config.metadata.name } }],
                                     env: envFromSecret(database.secretName, ["DATABASE_URL"]),
                                     resources: args.resources,
-                                    ...httpProbes("http", { live: "/health", ready: "/health" }),
+                                    ...httpProbes("http", { ready: "/health" }),
                                 }),
                             ],
                         }),
@@ -178,6 +182,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
                         metadata: podMetadata(pgId),
                         spec: hardenedPodSpec({
                             serviceAccountName,
+                            priorityClassName: args.priorityClassName,
                             security: { uid: POSTGRES_UID },
                             terminationGracePeriodSeconds: 60,
                             volumes: [{ name: "run", emptyDir: {} }],

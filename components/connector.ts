@@ -31,6 +31,8 @@ const CONFIG_PATH = "/app/config.yaml";
 export const CONNECTOR_SECRET_KEYS = ["EVM_PRIVATE_KEY", "M2M_TOKEN_ADDRESS", "TOKEN_NETWORK_REGISTRY"];
 
 export interface ConnectorArgs extends Omit<ConnectorConfig, "namespace"> {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     namespace: string;
     registry?: RegistryConfig;
     environment: "dev" | "prod";
@@ -184,6 +186,8 @@ export class Connector extends pulumi.ComponentResource {
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            placement: { id: id, spread: "preferred" },
+                            priorityClassName: args.priorityClassName,
                             volumes: [{ name: "app-config", configMap: { name: appConfigMap.metadata.name } }],
                             containers: [
                                 hardenedContainer({

@@ -128,10 +128,16 @@ function probeTiming(t: ProbeTiming): ProbeTiming {
     };
 }
 
-/** Liveness, readiness and (optionally) startup probes on one HTTP endpoint family. */
-export function httpProbes(port: number | string, paths: { live: string; ready: string; startup?: string }, scheme?: "HTTP" | "HTTPS") {
+/**
+ * Liveness, readiness and (optionally) startup probes. Readiness asks the health endpoint,
+ * which reports the dependencies, so an outage takes pods out of endpoints; liveness asks
+ * only whether the process answers: its own endpoint where the service has one, else a TCP
+ * connect. A dependency outage must not restart every pod.
+ */
+export function httpProbes(port: number | string, paths: { live?: string; ready: string; startup?: string }, scheme?: "HTTP" | "HTTPS") {
+    const liveTiming = { initialDelaySeconds: 10, periodSeconds: 15 };
     return {
-        livenessProbe: httpProbe(paths.live, port, { initialDelaySeconds: 10, periodSeconds: 15 }, scheme),
+        livenessProbe: paths.live ? httpProbe(paths.live, port, liveTiming, scheme) : tcpProbe(port, liveTiming),
         readinessProbe: httpProbe(paths.ready, port, { initialDelaySeconds: 5, periodSeconds: 10 }, scheme),
         ...(paths.startup
             ? { startupProbe: httpProbe(paths.startup, port, { initialDelaySeconds: 0, periodSeconds: 5, failureThreshold: 30 }) }
@@ -160,8 +166,22 @@ export function hardenedContainer(args: ContainerArgs): Container {
     };
 }
 
+/** How a workload's replicas are placed: spread over nodes (and zones, where nodes carry them). */
+export interface Placement {
+    /** The workload whose pods are spread (its selector labels). */
+    id: Identity;
+    /**
+     * `required`: one replica per node at most, or the pod stays pending (a quorum that
+     * must survive a node loss); `preferred`: spread where possible (stateless tiers).
+     */
+    spread: "required" | "preferred";
+}
+
 export interface PodSpecArgs {
     serviceAccountName: pulumi.Input<string>;
+    placement?: Placement;
+    /** The PriorityClass: the platform's tiers rank above the tenants' autoscaled pods. */
+    priorityClassName?: pulumi.Input<string>;
     containers: Container[];
     initContainers?: Container[];
     volumes?: k8s.types.input.core.v1.Volume[];
@@ -180,6 +200,25 @@ export function hardenedPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodS
         initContainers: args.initContainers,
         containers: args.containers,
         volumes: [...(args.volumes ?? []), { name: TMP_VOLUME, emptyDir: { sizeLimit: "64Mi" } }],
+        priorityClassName: args.priorityClassName,
+        ...(args.placement ? placementSpec(args.placement) : {}),
+    };
+}
+
+const HOSTNAME = "kubernetes.io/hostname";
+const ZONE = "topology.kubernetes.io/zone";
+
+/** Topology spread over nodes and zones; `required` adds a hard anti-affinity on the node. */
+function placementSpec(p: Placement): Pick<k8s.types.input.core.v1.PodSpec, "topologySpreadConstraints" | "affinity"> {
+    const labelSelector = { matchLabels: selectorLabels(p.id) };
+    const hard = p.spread === "required";
+    return {
+        topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: hard ? "DoNotSchedule" : "ScheduleAnyway", labelSelector },
+            // Nodes without a zone label count as one domain, so the zone spread stays soft.
+            { maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: "ScheduleAnyway", labelSelector },
+        ],
+        ...(hard ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME, labelSelector }] } } } : {}),
     };
 }
 
@@ -367,6 +406,13 @@ export interface DisruptionArgs {
     id: Identity;
     minAvailable?: number;
     maxUnavailable?: number;
+    /**
+     * `AlwaysAllow` (the default here) lets a drain evict pods that are not Ready, so a
+     * crash-looping tier never blocks node maintenance; a quorum (TigerBeetle) keeps
+     * `IfHealthyBudget`, so an unready replica that may be catching up is not evicted while
+     * the budget is spent.
+     */
+    unhealthyPodEvictionPolicy?: "AlwaysAllow" | "IfHealthyBudget";
 }
 
 export function disruptionBudget(parent: pulumi.Resource, resourceName: string, args: DisruptionArgs) {
@@ -378,6 +424,7 @@ export function disruptionBudget(parent: pulumi.Resource, resourceName: string, 
                 selector: { matchLabels: selectorLabels(args.id) },
                 minAvailable: args.minAvailable,
                 maxUnavailable: args.maxUnavailable,
+                unhealthyPodEvictionPolicy: args.unhealthyPodEvictionPolicy ?? "AlwaysAllow",
             },
         },
         { parent },

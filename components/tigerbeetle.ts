@@ -26,6 +26,8 @@ const STATEFULSET = "tigerbeetle";
 const HEADLESS = "tigerbeetle-headless";
 
 export interface TigerBeetleClusterArgs {
+    /** The PriorityClass of the tier's pods (platform.ts creates it). */
+    priorityClassName?: pulumi.Input<string>;
     namespace: string;
     /** Odd: 1 in dev, 3 or 5 in prod. Fixed once the cluster is formatted. */
     replicas: number;
@@ -125,47 +127,40 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                     selector: { matchLabels: selectorLabels(id) },
                     template: {
                         metadata: podMetadata(id, { "m2m.platform/cluster-id": this.clusterId }),
-                        spec: {
-                            ...hardenedPodSpec({
-                                serviceAccountName: foundation.serviceAccount.metadata.name,
-                                security: { seccomp: "Unconfined" },
-                                terminationGracePeriodSeconds: 60,
-                                volumes: [{ name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } }],
-                                containers: [
-                                    hardenedContainer({
-                                        name: "tigerbeetle",
-                                        image: image.ref,
-                                        command: ["/bin/sh", "/scripts/start.sh"],
-                                        ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT }],
-                                        env: [
-                                            { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                                            { name: "CLUSTER_ID", value: this.clusterId },
-                                            { name: "REPLICA_COUNT", value: String(args.replicas) },
-                                            { name: "STATEFULSET", value: STATEFULSET },
-                                            { name: "HEADLESS_DOMAIN", value: pulumi.interpolate`${HEADLESS}.${ns}.svc.cluster.local` },
-                                            { name: "PORT", value: String(TIGERBEETLE_PORT) },
-                                            { name: "CACHE_GRID", value: args.cacheGrid },
-                                        ],
-                                        resources: args.resources,
-                                        volumeMounts: [
-                                            { name: "data", mountPath: "/data" },
-                                            { name: "scripts", mountPath: "/scripts", readOnly: true },
-                                        ],
-                                        startupProbe: tcpProbe(TIGERBEETLE_PORT, { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 60 }),
-                                        readinessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10 }),
-                                        livenessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10, failureThreshold: 6 }),
-                                    }),
-                                ],
-                            }),
-                            topologySpreadConstraints: [
-                                {
-                                    maxSkew: 1,
-                                    topologyKey: "kubernetes.io/hostname",
-                                    whenUnsatisfiable: "ScheduleAnyway",
-                                    labelSelector: { matchLabels: selectorLabels(id) },
-                                },
+                        spec: hardenedPodSpec({
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            // One replica per node: a node lost takes one replica, never quorum.
+                            placement: { id, spread: "required" },
+                            priorityClassName: args.priorityClassName,
+                            security: { seccomp: "Unconfined" },
+                            terminationGracePeriodSeconds: 60,
+                            volumes: [{ name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } }],
+                            containers: [
+                                hardenedContainer({
+                                    name: "tigerbeetle",
+                                    image: image.ref,
+                                    command: ["/bin/sh", "/scripts/start.sh"],
+                                    ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT }],
+                                    env: [
+                                        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                                        { name: "CLUSTER_ID", value: this.clusterId },
+                                        { name: "REPLICA_COUNT", value: String(args.replicas) },
+                                        { name: "STATEFULSET", value: STATEFULSET },
+                                        { name: "HEADLESS_DOMAIN", value: pulumi.interpolate`${HEADLESS}.${ns}.svc.cluster.local` },
+                                        { name: "PORT", value: String(TIGERBEETLE_PORT) },
+                                        { name: "CACHE_GRID", value: args.cacheGrid },
+                                    ],
+                                    resources: args.resources,
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/data" },
+                                        { name: "scripts", mountPath: "/scripts", readOnly: true },
+                                    ],
+                                    startupProbe: tcpProbe(TIGERBEETLE_PORT, { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 60 }),
+                                    readinessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10 }),
+                                    livenessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10, failureThreshold: 6 }),
+                                }),
                             ],
-                        },
+                        }),
                     },
                     volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
                 },
@@ -180,6 +175,7 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                 namespace: ns,
                 id,
                 minAvailable: quorum(args.replicas),
+                unhealthyPodEvictionPolicy: "IfHealthyBudget",
             });
         }
 

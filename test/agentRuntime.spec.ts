@@ -39,7 +39,8 @@ describe("AgentRuntime", () => {
         const c = containerOf(find(prod, "Deployment", "agent-runtime"), "agent-runtime");
         assert.strictEqual(c.ports[0].containerPort, 3100);
         assert.deepStrictEqual(c.resources, { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1000m", memory: "1Gi" } });
-        assert.ok(c.livenessProbe.httpGet && c.readinessProbe.httpGet);
+        assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/health", port: "http" }, "readiness asks the health endpoint");
+        assert.deepStrictEqual(c.livenessProbe.tcpSocket, { port: "http" }, "liveness only asks whether the process answers");
     });
 
     it("routes /.well-known/pay through a TLS ingress in prod and exports the payment pointer", () => {

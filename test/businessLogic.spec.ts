@@ -28,10 +28,11 @@ describe("BusinessLogic", () => {
         );
     });
 
-    it("checks /health on 8080 for liveness and readiness", () => {
+    it("takes pods out of endpoints on a failed /health, and restarts only those whose port stops answering", () => {
         const c = containerOf(find(dev, "Deployment", "business-logic"), "business-logic");
-        assert.strictEqual(c.livenessProbe.httpGet.path, "/health");
         assert.strictEqual(c.readinessProbe.httpGet.path, "/health");
+        assert.strictEqual(c.livenessProbe.httpGet, undefined, "a database outage fails /health: it must not restart every pod");
+        assert.deepStrictEqual(c.livenessProbe.tcpSocket, { port: "http" });
         assert.strictEqual(find(dev, "Service", "business-logic").props.spec.ports[0].port, 8080);
     });
 

@@ -86,7 +86,8 @@ describe("platform", () => {
             });
 
             it("puts nothing in the default namespace", () => {
-                for (const r of s().resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.endsWith(":Namespace"))) {
+                const clusterScoped = [":Namespace", ":PriorityClass"];
+                for (const r of s().resources.filter((x) => x.type.startsWith("kubernetes:") && !clusterScoped.some((k) => x.type.endsWith(k)))) {
                     assert.ok(r.props.metadata.namespace && r.props.metadata.namespace !== "default", label(r));
                 }
             });
@@ -152,5 +153,56 @@ describe("platform", () => {
         assert.strictEqual(count(stacks.prod, "Ingress"), 3);
         assert.ok(ofKind(stacks.prod, "Ingress").every((i) => i.props.spec.tls?.length === 1));
         assert.ok(count(stacks.prod, "PodDisruptionBudget") > count(stacks.dev, "PodDisruptionBudget"));
+    });
+
+    describe("scheduling and disruption in prod", () => {
+        const prod = () => stacks.prod;
+        const byName = (name: string) => workloads(prod()).find((w) => w.props.metadata.name === name)!;
+        const hostSpread = (w: ReturnType<typeof byName>) =>
+            (podSpec(w).topologySpreadConstraints ?? []).find((c: any) => c.topologyKey === "kubernetes.io/hostname");
+
+        it("places at most one TigerBeetle replica per node, so a node loss never takes quorum", () => {
+            const tb = byName("tigerbeetle");
+            assert.strictEqual(hostSpread(tb)?.whenUnsatisfiable, "DoNotSchedule");
+            const anti = podSpec(tb).affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+            assert.deepStrictEqual(anti.map((t: any) => t.topologyKey), ["kubernetes.io/hostname"]);
+            assert.deepStrictEqual(anti[0].labelSelector.matchLabels, tb.props.spec.selector.matchLabels);
+        });
+
+        it("spreads the connector, agent runtime and business logic replicas across nodes", () => {
+            for (const name of ["connector", "agent-runtime", "business-logic"]) {
+                const spread = hostSpread(byName(name));
+                assert.ok(spread, `${name} has a hostname spread`);
+                assert.deepStrictEqual(spread.labelSelector.matchLabels, byName(name).props.spec.selector.matchLabels, name);
+            }
+        });
+
+        it("ranks every platform pod above the tenants' autoscaled pods", () => {
+            const priorityClasses = prod().resources.filter((r) => r.type === "kubernetes:scheduling.k8s.io/v1:PriorityClass");
+            const classes = Object.fromEntries(priorityClasses.map((c) => [c.props.metadata.name, c.props]));
+            assert.ok(classes["m2m-platform"].value > classes["m2m-tenant"].value);
+            assert.strictEqual(classes["m2m-tenant"].preemptionPolicy, "Never");
+            for (const w of workloads(prod())) {
+                const tenant = w.props.metadata.name === "agent" || w.props.metadata.name === "brain";
+                assert.strictEqual(podSpec(w).priorityClassName, tenant ? "m2m-tenant" : "m2m-platform", label(w));
+            }
+        });
+
+        it("lets drains evict unready pods, except TigerBeetle's, whose budget guards quorum", () => {
+            for (const pdb of ofKind(prod(), "PodDisruptionBudget")) {
+                const expected = pdb.props.metadata.name === "tigerbeetle" ? "IfHealthyBudget" : "AlwaysAllow";
+                assert.strictEqual(pdb.props.spec.unhealthyPodEvictionPolicy, expected, label(pdb));
+            }
+        });
+
+        it("never makes liveness the same check as readiness", () => {
+            for (const w of workloads(prod())) {
+                for (const c of podSpec(w).containers) {
+                    if (c.livenessProbe && c.readinessProbe && !c.readinessProbe.tcpSocket) {
+                        assert.notDeepStrictEqual(c.livenessProbe.httpGet ?? c.livenessProbe.tcpSocket, c.readinessProbe.httpGet, `${label(w)}/${c.name}`);
+                    }
+                }
+            }
+        });
     });
 });
