@@ -103,13 +103,22 @@ export class AgentState extends pulumi.ComponentResource {
 
         const tlsSecretName = this.tlsSecret(name, args, ns, labels);
         const scheme = tlsSecretName ? "https" : "http";
+        // The StatefulSet's governing Service is headless (its pod's stable DNS name); clients
+        // use the ClusterIP Service `agentstate` below.
+        const governing = clusterService(this, `${name}-headless`, {
+            name: "agentstate-headless",
+            namespace: ns,
+            id,
+            ports: [{ name: "api", port: AGENTSTATE_API_PORT }],
+            headless: true,
+        });
         const statefulSet = new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             {
                 metadata: { name: "agentstate", namespace: ns, labels },
                 spec: {
                     replicas: 1,
-                    serviceName: "agentstate",
+                    serviceName: governing.metadata.name,
                     persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
                     selector: { matchLabels: selectorLabels(id) },
                     template: {

@@ -31,6 +31,8 @@ export const POSTGRES_PORT = 5432;
 /** The postgres user of the alpine image. */
 const POSTGRES_UID = 70;
 
+const CREDENTIALS_DIR = "/run/secrets/postgres";
+
 export interface BusinessLogicArgs extends Omit<BusinessLogicConfig, "namespace"> {
     /** The PriorityClass of the tier's pods (platform.ts creates it). */
     priorityClassName?: pulumi.Input<string>;
@@ -169,13 +171,21 @@ export class BusinessLogic extends pulumi.ComponentResource {
             id: pgId,
             ports: [{ name: "postgres", port: POSTGRES_PORT }],
         });
+        // The StatefulSet's governing Service is headless: it gives the pod its stable DNS name.
+        const governing = clusterService(this, `${name}-postgres-headless`, {
+            name: "postgres-headless",
+            namespace: ns,
+            id: pgId,
+            ports: [{ name: "postgres", port: POSTGRES_PORT }],
+            headless: true,
+        });
         new k8s.apps.v1.StatefulSet(
             `${name}-postgres`,
             {
                 metadata: { name: "postgres", namespace: ns, labels: pgLabels },
                 spec: {
                     replicas: 1,
-                    serviceName: "postgres",
+                    serviceName: governing.metadata.name,
                     persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
                     selector: { matchLabels: selectorLabels(pgId) },
                     template: {
@@ -185,20 +195,26 @@ export class BusinessLogic extends pulumi.ComponentResource {
                             priorityClassName: args.priorityClassName,
                             security: { uid: POSTGRES_UID },
                             terminationGracePeriodSeconds: 60,
-                            volumes: [{ name: "run", emptyDir: {} }],
+                            volumes: [
+                                { name: "run", emptyDir: { sizeLimit: "16Mi" } },
+                                // The password is read from a file, never from the environment.
+                                { name: "credentials", secret: { secretName: secret.metadata.name, items: [{ key: "POSTGRES_PASSWORD", path: "password" }], defaultMode: 0o400 } },
+                            ],
                             containers: [
                                 hardenedContainer({
                                     name: "postgres",
                                     image: image.ref,
                                     ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
                                     env: [
-                                        ...envFromSecret(secret.metadata.name, ["POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"]),
+                                        ...envFromSecret(secret.metadata.name, ["POSTGRES_USER", "POSTGRES_DB"]),
+                                        { name: "POSTGRES_PASSWORD_FILE", value: `${CREDENTIALS_DIR}/password` },
                                         { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
                                     ],
                                     resources: db.resources,
                                     volumeMounts: [
                                         { name: "data", mountPath: "/var/lib/postgresql/data" },
                                         { name: "run", mountPath: "/var/run/postgresql" },
+                                        { name: "credentials", mountPath: CREDENTIALS_DIR, readOnly: true },
                                     ],
                                     readinessProbe: {
                                         exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "app"] },

@@ -195,6 +195,31 @@ describe("platform", () => {
             }
         });
 
+        it("governs every StatefulSet by a headless Service in its namespace", () => {
+            for (const sts of ofKind(prod(), "StatefulSet")) {
+                const svc = ofKind(prod(), "Service").find(
+                    (s) => s.props.metadata.name === sts.props.spec.serviceName && s.props.metadata.namespace === sts.props.metadata.namespace,
+                );
+                assert.ok(svc, `${label(sts)} names Service ${sts.props.spec.serviceName}`);
+                assert.strictEqual(svc.props.spec.clusterIP, "None", `${label(svc)} is headless`);
+            }
+        });
+
+        it("bounds every emptyDir, and keeps the PostgreSQL password out of the environment", () => {
+            for (const w of workloads(prod())) {
+                for (const v of podSpec(w).volumes ?? []) {
+                    if (v.emptyDir) {
+                        assert.ok(v.emptyDir.sizeLimit, `${label(w)} volume ${v.name}`);
+                    }
+                }
+            }
+            const pg = podSpec(byName("postgres")).containers[0];
+            assert.ok(!pg.env.some((e: any) => e.name === "POSTGRES_PASSWORD"), "no POSTGRES_PASSWORD env");
+            const file = pg.env.find((e: any) => e.name === "POSTGRES_PASSWORD_FILE")?.value;
+            const mount = pg.volumeMounts.find((m: any) => file?.startsWith(`${m.mountPath}/`));
+            assert.ok(mount?.readOnly, `POSTGRES_PASSWORD_FILE ${file} is on a read-only mount`);
+        });
+
         it("never makes liveness the same check as readiness", () => {
             for (const w of workloads(prod())) {
                 for (const c of podSpec(w).containers) {
