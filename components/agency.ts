@@ -78,6 +78,7 @@ export class Agency extends pulumi.ComponentResource {
 }
 
 export interface AgencyTenantArgs {
+    registry?: RegistryConfig;
     /** The PriorityClass of the tier's pods (platform.ts creates it). */
     priorityClassName?: pulumi.Input<string>;
     tenant: string;
@@ -109,7 +110,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
         const agentId: Identity = { name: "agency-agent", instance: name, component: "agent" };
         const brainId: Identity = { name: "agency-brain", instance: name, component: "brain" };
         const labels = recommendedLabels(agentId);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId, holdsData: true });
+        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId, holdsData: true, registry: args.registry });
         const ns = foundation.name;
         const brainUrl = pulumi.interpolate`http://brain.${ns}.svc.cluster.local:${AGENCY_PORTS.brain}`;
         const agentHome = { name: "agent", mountPath: AGENT_HOME };
@@ -157,6 +158,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
                         metadata: podMetadata(agentId),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             placement: { id: agentId, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [
@@ -198,6 +200,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
                         metadata: podMetadata(brainId),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             placement: { id: brainId, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [

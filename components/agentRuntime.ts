@@ -82,6 +82,7 @@ export class AgentRuntime extends pulumi.ComponentResource {
                         metadata: podMetadata(id, { "checksum/config": configChecksum(config.data) }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             placement: { id: id, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [

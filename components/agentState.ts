@@ -129,6 +129,7 @@ export class AgentState extends pulumi.ComponentResource {
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             priorityClassName: args.priorityClassName,
                             volumes: tlsSecretName ? [{ name: "tls", secret: { secretName: tlsSecretName } }] : [],
                             containers: [

@@ -6,6 +6,7 @@ import { ContainerImage } from "./image";
 import { tierBase } from "./tier";
 import {
     Identity,
+    NamespaceFoundation,
     RETAIN_CLAIMS,
     autoscaler,
     clusterService,
@@ -61,7 +62,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
             holdsData: args.database.mode !== "external",
         });
 
-        const database = this.database(name, args, ns, foundation.serviceAccount.metadata.name);
+        const database = this.database(name, args, ns, foundation);
 
         const config = new k8s.core.v1.ConfigMap(
             `${name}-config`,
@@ -84,6 +85,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
                         metadata: podMetadata(id),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             placement: { id: id, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [
@@ -136,7 +138,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
     }
 
     /** The DATABASE_URL Secret, and the network peer the business logic may reach on 5432. */
-    private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>, serviceAccountName: pulumi.Output<string>) {
+    private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>, foundation: NamespaceFoundation) {
         const db = args.database;
         const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
         const pgLabels = recommendedLabels(pgId);
@@ -191,7 +193,8 @@ export class BusinessLogic extends pulumi.ComponentResource {
                     template: {
                         metadata: podMetadata(pgId),
                         spec: hardenedPodSpec({
-                            serviceAccountName,
+                            serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             priorityClassName: args.priorityClassName,
                             security: { uid: POSTGRES_UID },
                             terminationGracePeriodSeconds: 60,

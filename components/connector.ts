@@ -186,6 +186,7 @@ export class Connector extends pulumi.ComponentResource {
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             placement: { id: id, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             volumes: [{ name: "app-config", configMap: { name: appConfigMap.metadata.name } }],

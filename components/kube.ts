@@ -182,6 +182,8 @@ export interface PodSpecArgs {
     placement?: Placement;
     /** The PriorityClass: the platform's tiers rank above the tenants' autoscaled pods. */
     priorityClassName?: pulumi.Input<string>;
+    /** The namespace foundation's registry pull Secret. */
+    imagePullSecrets?: { name: pulumi.Input<string> }[];
     containers: Container[];
     initContainers?: Container[];
     volumes?: k8s.types.input.core.v1.Volume[];
@@ -201,6 +203,7 @@ export function hardenedPodSpec(args: PodSpecArgs): k8s.types.input.core.v1.PodS
         containers: args.containers,
         volumes: [...(args.volumes ?? []), { name: TMP_VOLUME, emptyDir: { sizeLimit: "64Mi" } }],
         priorityClassName: args.priorityClassName,
+        imagePullSecrets: args.imagePullSecrets?.length ? args.imagePullSecrets : undefined,
         ...(args.placement ? placementSpec(args.placement) : {}),
     };
 }
@@ -239,6 +242,15 @@ export interface NamespaceFoundation {
     serviceAccount: k8s.core.v1.ServiceAccount;
     /** The namespace name as an output that resolves after the namespace exists. */
     name: pulumi.Output<string>;
+    /** The registry pull Secret, for every pod of the namespace (empty without credentials). */
+    imagePullSecrets: { name: pulumi.Output<string> }[];
+}
+
+/** A registry that needs credentials to pull from (the password is a Pulumi secret). */
+export interface PullRegistry {
+    server: string;
+    username?: string;
+    password?: pulumi.Input<string>;
 }
 
 export interface FoundationArgs {
@@ -252,6 +264,8 @@ export interface FoundationArgs {
      * leaves the namespace and its claims; purging them is a separate, explicit step.
      */
     holdsData?: boolean;
+    /** The registry the tier's images come from; with credentials, a pull Secret is made. */
+    registry?: PullRegistry;
 }
 
 /**
@@ -304,7 +318,8 @@ export function namespaceFoundation(parent: pulumi.Resource, prefix: string, arg
             },
         ],
     });
-    return { namespace, serviceAccount, name };
+    const pull = registryPullSecret(parent, `${prefix}-registry-pull`, name, labels, args.registry);
+    return { namespace, serviceAccount, name, imagePullSecrets: pull ? [{ name: pull.metadata.name }] : [] };
 }
 
 export interface NetworkPolicyArgs {
@@ -329,6 +344,24 @@ export function networkPolicy(parent: pulumi.Resource, resourceName: string, arg
                 egress: args.egress,
             },
         },
+        { parent },
+    );
+}
+
+/** A `kubernetes.io/dockerconfigjson` Secret for a registry with credentials, else undefined. */
+function registryPullSecret(parent: pulumi.Resource, resourceName: string, namespace: pulumi.Input<string>, labels: Record<string, string>, registry?: PullRegistry) {
+    if (!registry?.username || registry.password === undefined) {
+        return undefined;
+    }
+    const { server, username } = registry;
+    const config = pulumi.secret(
+        pulumi.output(registry.password).apply((password) =>
+            JSON.stringify({ auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } } }),
+        ),
+    );
+    return new k8s.core.v1.Secret(
+        resourceName,
+        { metadata: { name: "registry-pull", namespace, labels }, type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": config } },
         { parent },
     );
 }

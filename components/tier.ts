@@ -37,6 +37,7 @@ export function tierBase(parent: pulumi.ComponentResource, name: string, args: T
         id,
         podSecurity: args.podSecurity,
         holdsData: args.holdsData,
+        registry: args.registry,
     });
     return { image, id, labels: recommendedLabels(id), foundation, ns: foundation.name };
 }

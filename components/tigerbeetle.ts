@@ -129,6 +129,7 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                         metadata: podMetadata(id, { "m2m.platform/cluster-id": this.clusterId }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: foundation.imagePullSecrets,
                             // One replica per node: a node lost takes one replica, never quorum.
                             placement: { id, spread: "required" },
                             priorityClassName: args.priorityClassName,

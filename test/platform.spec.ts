@@ -195,6 +195,20 @@ describe("platform", () => {
             }
         });
 
+        it("pulls from the credentialed registry with a pull Secret in each namespace, the password a secret", () => {
+            for (const w of workloads(prod())) {
+                const ns = w.props.metadata.namespace;
+                const names = (podSpec(w).imagePullSecrets ?? []).map((s: any) => s.name);
+                assert.deepStrictEqual(names, ["registry-pull"], label(w));
+                const pull = ofKind(prod(), "Secret").find((s) => s.props.metadata.name === "registry-pull" && s.props.metadata.namespace === ns);
+                assert.strictEqual(pull?.props.type, "kubernetes.io/dockerconfigjson", `registry-pull in ${ns}`);
+                const auth = JSON.parse(pull!.props.stringData[".dockerconfigjson"]).auths["registry.example.com"];
+                assert.deepStrictEqual([auth.username, auth.password], ["m2m-ci", PROD_SECRETS.registryPassword]);
+                assert.ok(pull!.secretPaths.some((p) => p.startsWith("stringData")), "the config is a secret input");
+            }
+            assert.ok(workloads(stacks.dev).every((w) => !podSpec(w).imagePullSecrets), "dev's registry needs no credentials");
+        });
+
         it("governs every StatefulSet by a headless Service in its namespace", () => {
             for (const sts of ofKind(prod(), "StatefulSet")) {
                 const svc = ofKind(prod(), "Service").find(
