@@ -370,7 +370,12 @@ export interface SecretDetectorConfig {
 }
 
 export const SECRET_NAME_PATTERNS = ["KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "PRIVATE", "CREDENTIAL"];
-export const EXEMPT_NAME_PATTERNS = ["_IDS?$", "^TLS_[A-Z0-9_]*_FILE$"];
+/**
+ * Key ids, and `*_FILE` variables: the convention (TLS_KEY_FILE, POSTGRES_PASSWORD_FILE) for
+ * the path of a file that holds the value, mounted from a Secret. A path is not the secret;
+ * its literal value is still checked for key material like any other.
+ */
+export const EXEMPT_NAME_PATTERNS = ["_IDS?$", "_FILE$"];
 
 /** The JSON schema properties shared by the policies that detect secrets. */
 export const SECRET_DETECTOR_SCHEMA: PolicyConfigSchema["properties"] = {
@@ -384,7 +389,7 @@ export const SECRET_DETECTOR_SCHEMA: PolicyConfigSchema["properties"] = {
         type: "array",
         items: { type: "string" },
         default: EXEMPT_NAME_PATTERNS,
-        description: "Names matching one of these are not secrets even if they match secretNamePatterns (key ids, TLS file paths).",
+        description: "Names matching one of these are not secrets even if they match secretNamePatterns (key ids, paths of files that hold the value).",
     },
 };
 

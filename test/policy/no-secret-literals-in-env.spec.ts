@@ -46,4 +46,9 @@ describe("no-secret-literals-in-env", () => {
         expectViolations(await runPolicy(policy, withEnv({ name: UNKNOWN, value: "x" })), [["container connector has an env variable whose name is unknown during preview"]]);
         expectViolations(await runPolicy(policy, withEnv({ name: "API_TOKEN", valueFrom: UNKNOWN })), [["container connector API_TOKEN has a valueFrom unknown during preview"]]);
     });
+
+    it("takes a *_FILE variable for the path of a file mounted from a Secret, not a credential, and still checks its value", async () => {
+        expectViolations(await runPolicy(policy, withEnv({ name: "POSTGRES_PASSWORD_FILE", value: "/run/credentials/password" }, { name: "TLS_KEY_FILE", value: "/tls/tls.key" })), []);
+        expectViolations(await runPolicy(policy, withEnv({ name: "API_TOKEN_FILE", value: `0x${"9f".repeat(32)}` })), [["container connector env API_TOKEN_FILE holds what looks like a 32-byte hex key"]]);
+    });
 });
