@@ -8,6 +8,7 @@ import {
     RETAIN_CLAIMS,
     clusterService,
     configChecksum,
+    secretChecksum,
     envFromSecret,
     hardenedContainer,
     hardenedPodSpec,
@@ -126,6 +127,7 @@ export class AgentState extends pulumi.ComponentResource {
                             ...scrapeAnnotations(AGENTSTATE_ADMIN_PORT),
                             // Rotating a key restarts the server so it loads the new pair.
                             "checksum/config": configChecksum(config.data, this.capKeyIds),
+                            "checksum/secrets": secretChecksum(this, `${name}-checksum-key`, this.capKeys),
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,

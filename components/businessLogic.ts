@@ -9,6 +9,8 @@ import {
     NamespaceFoundation,
     RETAIN_CLAIMS,
     autoscaler,
+    configChecksum,
+    secretChecksum,
     clusterService,
     disruptionBudget,
     envFromSecret,
@@ -82,7 +84,11 @@ export class BusinessLogic extends pulumi.ComponentResource {
                     replicas: args.replicas,
                     selector: { matchLabels: selectorLabels(id) },
                     template: {
-                        metadata: podMetadata(id),
+                        // A change to the config or to DATABASE_URL rolls the pods.
+                        metadata: podMetadata(id, {
+                            "checksum/config": configChecksum(config.data),
+                            "checksum/secrets": secretChecksum(this, `${name}-checksum-key`, database.credential),
+                        }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
                             imagePullSecrets: foundation.imagePullSecrets,
@@ -137,7 +143,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
         this.registerOutputs({ url: this.url, namespace: this.namespace });
     }
 
-    /** The DATABASE_URL Secret, and the network peer the business logic may reach on 5432. */
+    /** The DATABASE_URL Secret, what its value is made from, and the network peer the business logic may reach on 5432. */
     private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>, foundation: NamespaceFoundation) {
         const db = args.database;
         const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
@@ -148,7 +154,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
                 { metadata: { name: "business-logic-database", namespace: ns, labels: pgLabels }, stringData: { DATABASE_URL: db.url } },
                 { parent: this },
             );
-            return { secretName: secret.metadata.name, peer: publicInternet() };
+            return { secretName: secret.metadata.name, credential: db.url, peer: publicInternet() };
         }
 
         const image = new ContainerImage(`${name}-postgres-image`, { spec: db.image, registry: args.registry }, { parent: this });
@@ -249,6 +255,6 @@ export class BusinessLogic extends pulumi.ComponentResource {
             ],
             egress: [],
         });
-        return { secretName: secret.metadata.name, peer: podsLabelled(selectorLabels(pgId)) };
+        return { secretName: secret.metadata.name, credential: password.result, peer: podsLabelled(selectorLabels(pgId)) };
     }
 }

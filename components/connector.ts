@@ -8,6 +8,7 @@ import {
     IngressSettings,
     clusterService,
     configChecksum,
+    secretChecksum,
     disruptionBudget,
     envFromSecret,
     hardenedContainer,
@@ -168,8 +169,10 @@ export class Connector extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // Pods roll when the rendered configuration changes (subPath mounts do not reload).
+        // Pods roll when the rendered configuration or a credential changes (subPath mounts and
+        // env from a Secret do not reload).
         const checksum = configChecksum(appConfig, envData);
+        const secretsChecksum = secretChecksum(this, `${name}-checksum-key`, secrets);
 
         const deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
@@ -183,6 +186,7 @@ export class Connector extends pulumi.ComponentResource {
                         metadata: podMetadata(id, {
                             ...scrapeAnnotations(CONNECTOR_HTTP_PORT),
                             "checksum/config": checksum,
+                            "checksum/secrets": secretsChecksum,
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,

@@ -2,8 +2,9 @@
 // security contexts, probes, resource figures, namespaces with their baseline network
 // policies, services, PDBs and ingresses. Tiers compose these; none re-declares them.
 import * as k8s from "@pulumi/kubernetes";
-import { createHash } from "crypto";
+import { createHash, createHmac } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 
 export type Container = k8s.types.input.core.v1.Container;
 export type Probe = k8s.types.input.core.v1.Probe;
@@ -586,6 +587,18 @@ export function envFromSecret(secretName: pulumi.Input<string>, keys: string[]):
 }
 
 /** A stable hash of rendered configuration, for a pod-template annotation that rolls pods on change. */
+/**
+ * A checksum of secret values, for a pod template annotation, so that rotating a secret the
+ * pods read rolls them. It is an HMAC under a key the stack generates once (a secret in
+ * state), so the annotation, which is plaintext on the API server, reveals nothing about
+ * the values, however few bits they carry.
+ */
+export function secretChecksum(parent: pulumi.Resource, resourceName: string, ...secrets: pulumi.Input<unknown>[]): pulumi.Output<string> {
+    const key = new random.RandomBytes(resourceName, { length: 32 }, { parent });
+    const mac = pulumi.all([key.hex, ...secrets]).apply(([k, ...values]) => createHmac("sha256", k).update(JSON.stringify(values)).digest("hex"));
+    return pulumi.unsecret(mac);
+}
+
 export function configChecksum(...parts: pulumi.Input<unknown>[]): pulumi.Output<string> {
     return pulumi.all(parts).apply((values) => createHash("sha256").update(JSON.stringify(values)).digest("hex"));
 }

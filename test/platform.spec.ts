@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as assert from "assert";
 import { CapturedStack, PROD_SECRETS, captureStack, label, ofKind, podSpec, workloads } from "./harness";
 
@@ -207,6 +208,26 @@ describe("platform", () => {
                 assert.ok(pull!.secretPaths.some((p) => p.startsWith("stringData")), "the config is a secret input");
             }
             assert.ok(workloads(stacks.dev).every((w) => !podSpec(w).imagePullSecrets), "dev's registry needs no credentials");
+        });
+
+        it("rolls exactly the pods that read a changed credential, with a checksum that reveals nothing", async () => {
+            const templates = (s: CapturedStack) => Object.fromEntries(workloads(s).map((w) => [label(w), JSON.stringify(w.props.spec.template)]));
+            const changedBy = async (secrets: Record<string, string>, overrides: Record<string, unknown> = {}) => {
+                const after = templates(await captureStack("prod", overrides, { secrets: { ...PROD_SECRETS, ...secrets } }));
+                const before = templates(prod());
+                return Object.keys(before).filter((k) => before[k] !== after[k]);
+            };
+            assert.deepStrictEqual(await changedBy({ connectorEvmPrivateKey: `0x${"cd".repeat(32)}` }), ["Deployment m2m-connector/connector"]);
+            const external = { businessLogic: { image: { context: "../my-agent", tag: "v1.0.0" }, database: { mode: "external" } } };
+            const url = (u: string) => ({ businessLogicDatabaseUrl: u });
+            const a = templates(await captureStack("prod", external, { secrets: { ...PROD_SECRETS, ...url("postgres://a@db.internal/app") } }));
+            const b = templates(await captureStack("prod", external, { secrets: { ...PROD_SECRETS, ...url("postgres://b@db.internal/app") } }));
+            assert.deepStrictEqual(Object.keys(a).filter((k) => a[k] !== b[k]), ["Deployment my-agent/business-logic"]);
+            const annotation = byName("connector").props.spec.template.metadata.annotations["checksum/secrets"];
+            const plain = createHash("sha256").update(JSON.stringify([{ evmPrivateKey: PROD_SECRETS.connectorEvmPrivateKey }])).digest("hex");
+            assert.match(annotation, /^[0-9a-f]{64}$/);
+            assert.notStrictEqual(annotation, plain, "not a bare hash of the values");
+            assert.ok(!Object.values(PROD_SECRETS).some((v) => annotation.includes(v.slice(2, 18))));
         });
 
         it("governs every StatefulSet by a headless Service in its namespace", () => {

@@ -82,9 +82,16 @@ describe("preview capture", function () {
         }
     });
 
-    it("dev: prebuilt images and the literal cluster ID stay known; only generated Secret data is unknown", () => {
+    it("dev: prebuilt images and the literal cluster ID stay known; only generated Secret data and the secret checksums derived from it are unknown", () => {
         const unknown = dev.resources.filter((r) => r.unknownPaths.length > 0);
-        assert.deepStrictEqual(unknown.map((r) => `${r.props.metadata.name} ${unknownIn(r).join(" ")}`).sort(), ["agentstate-cap-keys stringData", "connector-secrets stringData", "postgres-credentials stringData"]);
+        assert.deepStrictEqual(unknown.map((r) => `${r.props.metadata.name} ${unknownIn(r).join(" ")}`).sort(), [
+            "agentstate spec.template.metadata.annotations.checksum/secrets",
+            "agentstate-cap-keys stringData",
+            "business-logic spec.template.metadata.annotations.checksum/secrets",
+            "connector spec.template.metadata.annotations.checksum/secrets",
+            "connector-secrets stringData",
+            "postgres-credentials stringData",
+        ]);
     });
 
     it("records the dependencies the engine hands stack policies", () => {
