@@ -579,6 +579,30 @@ export function hpaTargets(h: PolicyResource & { ref: ResourceRef }, w: Workload
     return isUnknown(kind) || isUnknown(name) || isUnknown(h.ref.namespace) || isUnknown(w.ref.namespace) ? UNKNOWN : true;
 }
 
+/**
+ * The most replicas a workload can run: spec.replicas, or the maxReplicas of an HPA that
+ * targets it when larger. Unknown counts (its own, an HPA's maxReplicas, an HPA that may
+ * target it) make the known maximum a lower bound: it is returned when it already exceeds
+ * one, else UNKNOWN.
+ */
+export function maxReplicas(w: Workload, hpas: (PolicyResource & { ref: ResourceRef })[]): Maybe<number> {
+    let unknown = isUnknown(w.replicas);
+    let max = isUnknown(w.replicas) ? 0 : (w.replicas ?? 0);
+    for (const h of hpas) {
+        const targets = hpaTargets(h, w);
+        const hpaMax = num(get(h.props, "spec", "maxReplicas")) ?? 0;
+        if (targets === false) {
+            continue;
+        }
+        if (isUnknown(targets) || isUnknown(hpaMax)) {
+            unknown = true;
+        } else {
+            max = Math.max(max, hpaMax);
+        }
+    }
+    return unknown && max <= 1 ? UNKNOWN : max;
+}
+
 /** The HorizontalPodAutoscalers (from `ofType(…, TYPES.hpa)`) known to target this workload. */
 export function hpasTargeting<H extends PolicyResource & { ref: ResourceRef }>(hpas: H[], w: Workload): H[] {
     return hpas.filter((h) => hpaTargets(h, w) === true);

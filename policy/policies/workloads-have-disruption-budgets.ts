@@ -1,31 +1,8 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, Maybe, TYPES, UNKNOWN, UNKNOWN_TEXT, Workload, configOf, get, hpaTargets, intOrPercent, isUnknown, message, num, ofType, sameNamespace, selects, shown, stackWorkloads } from "../lib";
+import { CHECKLIST, TYPES, UNKNOWN, UNKNOWN_TEXT, Workload, configOf, get, intOrPercent, isUnknown, maxReplicas, message, ofType, sameNamespace, selects, shown, stackWorkloads } from "../lib";
 
 interface Config {
     exemptWorkloads: string[];
-}
-
-/**
- * The most replicas a workload can run: spec.replicas, or its HPA's maxReplicas when larger.
- * Unknown counts (its own, an HPA's maxReplicas, an HPA that may target it) make the known
- * maximum a lower bound: it is returned when it already exceeds one, else UNKNOWN.
- */
-function maxReplicas(w: Workload, hpas: ReturnType<typeof ofType>): Maybe<number> {
-    let unknown = isUnknown(w.replicas);
-    let max = isUnknown(w.replicas) ? 0 : (w.replicas ?? 0);
-    for (const h of hpas) {
-        const targets = hpaTargets(h, w);
-        const hpaMax = num(get(h.props, "spec", "maxReplicas")) ?? 0;
-        if (targets === false) {
-            continue;
-        }
-        if (isUnknown(targets) || isUnknown(hpaMax)) {
-            unknown = true;
-        } else {
-            max = Math.max(max, hpaMax);
-        }
-    }
-    return unknown && max <= 1 ? UNKNOWN : max;
 }
 
 /** Seed 000/001: "Pod Disruption Budgets configured for HA" for every workload that runs more than one replica. */
