@@ -24,7 +24,12 @@ export const T = {
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
 };
+
+/** The stack's two PriorityClasses, as components/priority.ts names them (no namespacePrefix). */
+export const PLATFORM_CLASS = "m2m-platform";
+export const TENANT_CLASS = "m2m-tenant";
 
 export const DIGEST = `@sha256:${"ab".repeat(32)}`;
 export const CLUSTER_ID = "164575854941409364431419478367385614379";
@@ -51,13 +56,18 @@ export interface ContainerOpts {
     volumeMounts?: Props[];
 }
 
-/** A container as the program's hardenedContainer builds it. */
+/**
+ * A container as the program's hardenedContainer builds it. Its probes are the program's
+ * httpProbes: readiness asks /health on its first port, liveness only connects to that port.
+ */
 export function container(name: string, opts: ContainerOpts = {}): Props {
+    const ports = opts.ports ?? [{ name: "http", containerPort: 8080 }];
+    const port = ports[0]?.name ?? "http";
     return {
         name,
         image: opts.image ?? `registry.example.com/${name}${DIGEST}`,
         imagePullPolicy: "IfNotPresent",
-        ports: opts.ports ?? [{ name: "http", containerPort: 8080 }],
+        ports,
         env: opts.env ?? [],
         resources: opts.resources ?? { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         securityContext: {
@@ -71,8 +81,8 @@ export function container(name: string, opts: ContainerOpts = {}): Props {
         ...(opts.probes === false
             ? {}
             : {
-                  livenessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 15 },
-                  readinessProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10 },
+                  livenessProbe: { tcpSocket: { port }, periodSeconds: 15 },
+                  readinessProbe: { httpGet: { path: "/health", port }, periodSeconds: 10 },
               }),
     };
 }
@@ -92,6 +102,10 @@ export function podSpec(serviceAccountName: string, containers: Props[], extra: 
 
 export interface WorkloadOpts {
     replicas?: number;
+    /** The pod's PriorityClass (the platform's unless given; null: none). */
+    priorityClassName?: string | null;
+    /** How its replicas are placed over nodes, as components/kube.ts placementSpec does. */
+    spread?: "required" | "preferred";
     containers?: Props[];
     annotations?: Record<string, string>;
     spec?: Props;
@@ -109,12 +123,34 @@ function workload(type: string, name: string, namespace: string, app: string, o:
             ...(o.serviceName ? { serviceName: o.serviceName } : {}),
             template: {
                 metadata: { labels: { ...labels(app), "app.kubernetes.io/part-of": "m2m-platform" }, annotations: o.annotations },
-                spec: podSpec(app, o.containers ?? [container(name)], o.pod),
+                spec: podSpec(app, o.containers ?? [container(name)], {
+                    ...(o.priorityClassName === null ? {} : { priorityClassName: o.priorityClassName ?? PLATFORM_CLASS }),
+                    ...(o.spread ? placement(labels(app), o.spread) : {}),
+                    ...o.pod,
+                }),
             },
             ...(o.volumeClaimTemplates ? { volumeClaimTemplates: o.volumeClaimTemplates } : {}),
             ...o.spec,
         },
     });
+}
+
+export const HOSTNAME = "kubernetes.io/hostname";
+
+/**
+ * Topology spread over nodes and zones; `required` makes the node spread DoNotSchedule and
+ * adds a required anti-affinity on the node (one replica per node), as placementSpec does.
+ */
+export function placement(selector: Record<string, string>, spread: "required" | "preferred"): Props {
+    const labelSelector = { matchLabels: selector };
+    const hard = spread === "required";
+    return {
+        topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: HOSTNAME, whenUnsatisfiable: hard ? "DoNotSchedule" : "ScheduleAnyway", labelSelector },
+            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector },
+        ],
+        ...(hard ? { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: HOSTNAME, labelSelector }] } } } : {}),
+    };
 }
 
 export function deployment(name: string, namespace: string, o: WorkloadOpts & { app?: string } = {}): Resource {
@@ -138,6 +174,7 @@ export function tigerbeetle(replicas = 3, clusterId = CLUSTER_ID): Resource {
     const sts = statefulSet("tigerbeetle", "tigerbeetle", {
         replicas,
         serviceName: "tigerbeetle-headless",
+        spread: "required",
         containers: [
             container("tigerbeetle", {
                 image: "ghcr.io/tigerbeetle/tigerbeetle:0.16.68",
@@ -199,8 +236,24 @@ export function networkBaseline(ns: string, app: string): Resource[] {
     ];
 }
 
-export function pdb(name: string, ns: string, app: string, budget: { minAvailable?: number | string; maxUnavailable?: number | string }): Resource {
-    return res(T.pdb, { metadata: { name, namespace: ns }, spec: { selector: { matchLabels: labels(app) }, ...budget } });
+/** A PDB as disruptionBudget makes it: drains may evict unhealthy pods (AlwaysAllow) unless told otherwise. */
+export function pdb(
+    name: string,
+    ns: string,
+    app: string,
+    budget: { minAvailable?: number | string; maxUnavailable?: number | string },
+    unhealthyPodEvictionPolicy: "AlwaysAllow" | "IfHealthyBudget" = "AlwaysAllow",
+): Resource {
+    return res(T.pdb, { metadata: { name, namespace: ns }, spec: { selector: { matchLabels: labels(app) }, ...budget, unhealthyPodEvictionPolicy } });
+}
+
+export function priorityClass(name: string, value: number, preemptionPolicy: "PreemptLowerPriority" | "Never"): Resource {
+    return res(T.priorityClass, { metadata: { name }, value, preemptionPolicy, description: name });
+}
+
+/** A headless Service (the governing Service of a StatefulSet). */
+export function headlessService(name: string, ns: string, app: string, ports: { name: string; port: number }[]): Resource {
+    return service(name, ns, app, ports, { clusterIP: "None", publishNotReadyAddresses: true });
 }
 
 export function hpa(name: string, ns: string, target: { kind: string; name: string }, minReplicas: number, maxReplicas: number): Resource {
@@ -262,14 +315,17 @@ export function connectorConfigMaps(addresses: string[], clusterId = CLUSTER_ID)
 export function compliantStack(): Resource[] {
     const tb = tigerbeetle(3);
     return [
+        // Scheduling: the platform's tiers above the tenants' autoscaled pods
+        priorityClass(PLATFORM_CLASS, 100000, "PreemptLowerPriority"),
+        priorityClass(TENANT_CLASS, 1000, "Never"),
         // TigerBeetle
         namespace("tigerbeetle", "privileged"),
         serviceAccount("tigerbeetle", "tigerbeetle"),
         configMap("tigerbeetle-cluster", "tigerbeetle", { clusterId: CLUSTER_ID, replicaCount: "3" }),
-        service("tigerbeetle-headless", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }], { clusterIP: "None", publishNotReadyAddresses: true }),
+        headlessService("tigerbeetle-headless", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }]),
         service("tigerbeetle", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }]),
         tb,
-        pdb("tigerbeetle", "tigerbeetle", "tigerbeetle", { minAvailable: 2 }),
+        pdb("tigerbeetle", "tigerbeetle", "tigerbeetle", { minAvailable: 2 }, "IfHealthyBudget"),
         ...networkBaseline("tigerbeetle", "tigerbeetle"),
         // Connector
         namespace("m2m-connector"),
@@ -279,6 +335,7 @@ export function compliantStack(): Resource[] {
         deployment("connector", "m2m-connector", {
             replicas: 2,
             app: "m2m-connector",
+            spread: "preferred",
             annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080", "prometheus.io/path": "/metrics" },
             containers: [
                 container("connector", {
@@ -304,7 +361,7 @@ export function compliantStack(): Resource[] {
         namespace("m2m-agent-runtime"),
         serviceAccount("m2m-agent-runtime", "m2m-agent-runtime"),
         configMap("agent-runtime-config", "m2m-agent-runtime", { PORT: "3100", BUSINESS_LOGIC_URL: "http://business-logic.my-agent.svc.cluster.local:8080" }),
-        deployment("agent-runtime", "m2m-agent-runtime", { replicas: 2, containers: [container("agent-runtime", { ports: [{ name: "http", containerPort: 3100 }] })] }),
+        deployment("agent-runtime", "m2m-agent-runtime", { replicas: 2, spread: "preferred", containers: [container("agent-runtime", { ports: [{ name: "http", containerPort: 3100 }] })] }),
         service("agent-runtime", "m2m-agent-runtime", "agent-runtime", [{ name: "http", port: 3100 }]),
         pdb("agent-runtime", "m2m-agent-runtime", "agent-runtime", { maxUnavailable: 1 }),
         ...networkBaseline("m2m-agent-runtime", "agent-runtime"),
@@ -314,6 +371,7 @@ export function compliantStack(): Resource[] {
         serviceAccount("business-logic", "my-agent"),
         deployment("business-logic", "my-agent", {
             replicas: 3,
+            spread: "preferred",
             containers: [container("business-logic", { env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-credentials", key: "DATABASE_URL" } } }] })],
         }),
         service("business-logic", "my-agent", "business-logic", [{ name: "http", port: 8080 }]),
@@ -333,6 +391,7 @@ export function compliantStack(): Resource[] {
         }),
         secret("agentstate-cap-keys", "agentstate", { CAP_KEY_ACTIVE: Buffer.alloc(32, 7).toString("base64"), CAP_KEY_NEXT: Buffer.alloc(32, 9).toString("base64") }),
         statefulSet("agentstate", "agentstate", {
+            serviceName: "agentstate-headless",
             annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9090", "prometheus.io/path": "/metrics" },
             containers: [
                 container("agentstate", {
@@ -352,6 +411,7 @@ export function compliantStack(): Resource[] {
             volumeClaimTemplates: [claim("data")],
         }),
         service("agentstate", "agentstate", "agentstate", [{ name: "api", port: 8080 }, { name: "metrics", port: 9090 }]),
+        headlessService("agentstate-headless", "agentstate", "agentstate", [{ name: "api", port: 8080 }]),
         ...networkBaseline("agentstate", "agentstate"),
         ingress("agentstate", "agentstate", [{ host: "state.example.com", service: "agentstate", port: 8080 }]),
         // One agency tenant
@@ -360,10 +420,14 @@ export function compliantStack(): Resource[] {
         statefulSet("agent", "client-a", {
             app: "agency-agent",
             serviceName: "agent-pods",
+            priorityClassName: TENANT_CLASS,
+            spread: "preferred",
             containers: ["agent", "health-monitor", "swarm", "elastic-swarm"].map((c) => container(c)),
             volumeClaimTemplates: [claim("agent")],
         }),
-        statefulSet("brain", "client-a", { app: "agency-brain", serviceName: "brain-pods" }),
+        headlessService("agent-pods", "client-a", "agency-agent", [{ name: "api", port: 3000 }]),
+        statefulSet("brain", "client-a", { app: "agency-brain", serviceName: "brain-pods", priorityClassName: TENANT_CLASS, containers: [container("brain", { ports: [{ name: "api", containerPort: 3002 }] })] }),
+        headlessService("brain-pods", "client-a", "agency-brain", [{ name: "api", port: 3002 }]),
         hpa("agent-hpa", "client-a", { kind: "StatefulSet", name: "agent" }, 1, 5),
         pdb("agent", "client-a", "agency-agent", { maxUnavailable: 1 }),
         networkPolicy("default-deny", "client-a", {}, ["Ingress", "Egress"]),
