@@ -4,8 +4,10 @@
 // summary and exits non-zero on mandatory policy violations or failures.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { UsageError, resolveOptions } from "./options";
+import { removeEmptyCheckpointAttributes } from "./recover";
 import { RunSummary } from "./summary";
 
 async function main(): Promise<number> {
@@ -16,6 +18,12 @@ async function main(): Promise<number> {
     }
     console.log(`${opts.operation} of stack ${opts.stack} (${opts.environment}) on ${opts.backendUrl}`);
 
+    if (opts.operation === "cancel" && opts.backendUrl.startsWith("file://")) {
+        const project = (yaml.load(fs.readFileSync(path.join(opts.projectDir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+        for (const f of removeEmptyCheckpointAttributes(opts.backendUrl.slice("file://".length).split("?")[0], project, opts.stack)) {
+            console.log(`removed ${f}: left empty by an interrupted checkpoint write`);
+        }
+    }
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName: opts.stack, workDir: opts.projectDir },
         { envVars: opts.env, secretsProvider: "passphrase" },

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DEV_PASSPHRASE, UsageError, resolveOptions } from "../automation/options";
+import { removeEmptyCheckpointAttributes } from "../automation/recover";
 import { RunSummary, tierOf } from "../automation/summary";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -66,6 +67,22 @@ describe("deploy driver", () => {
             assert.throws(() => resolveOptions(["up"], {}, ROOT), /--stack is required/);
             assert.throws(() => resolveOptions(["up", "--stack", "staging"], {}, ROOT), /no stack file Pulumi.staging.yaml/);
             assert.throws(() => resolveOptions(["up", "--stack", "dev", "--yes"], {}, ROOT), /unknown argument "--yes"/);
+        });
+    });
+
+    describe("recovery", () => {
+        it("removes the empty checkpoint attributes a killed write leaves, and nothing else", () => {
+            const backend = fs.mkdtempSync(path.join(os.tmpdir(), "backend-"));
+            const dir = path.join(backend, ".pulumi", "stacks", "m2m-platform");
+            fs.mkdirSync(dir, { recursive: true });
+            const write = (name: string, text: string) => fs.writeFileSync(path.join(dir, name), text);
+            write("dev.json", "{}");
+            write("dev.json.attrs", "");
+            write("dev.json.bak.attrs", '{"ContentType":"application/json"}');
+            write("prod.json.attrs", "");
+            assert.deepStrictEqual(removeEmptyCheckpointAttributes(backend, "m2m-platform", "dev"), [path.join(dir, "dev.json.attrs")]);
+            assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["dev.json", "dev.json.bak.attrs", "prod.json.attrs"]);
+            fs.rmSync(backend, { recursive: true });
         });
     });
 
