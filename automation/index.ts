@@ -63,7 +63,8 @@ async function main(): Promise<number> {
         runError = err;
         summary.errors.push(engineError(err));
     }
-    const outputs = opts.operation === "destroy" || opts.operation === "cancel" || runError ? {} : await stack.outputs();
+    const outputs =
+        opts.operation === "preview" ? summary.previewOutputs() : opts.operation === "destroy" || opts.operation === "cancel" || runError ? {} : await stack.outputs();
     fs.writeFileSync(opts.summaryPath, summary.render(outputs));
     console.log(`summary written to ${opts.summaryPath}`);
     if (opts.operation === "up" && !runError) {

@@ -16,6 +16,8 @@ export interface Violation {
 }
 
 const NO_CHANGE = new Set(["same", "read", "refresh"]);
+/** How the engine's events carry a value that is not known until apply. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const TIER_PREFIX = "m2m:platform:";
 
 /** The tier a resource belongs to: the outermost platform component in its URN's type chain. */
@@ -30,6 +32,12 @@ export class RunSummary {
     readonly violations: Violation[] = [];
     readonly errors: string[] = [];
     totals: Record<string, number> = {};
+    /**
+     * The outputs this run computed for the stack, as the engine's events carry them
+     * (secrets as "[secret]"; in a preview, values not known until apply as the unknown
+     * sentinel). A preview's summary shows these, not the last update's.
+     */
+    stackOutputs?: Record<string, unknown>;
 
     constructor(
         private readonly operation: string,
@@ -57,9 +65,22 @@ export class RunSummary {
         if (diag && diag.severity === "error") {
             this.errors.push(diag.message.trim());
         }
+        const stackOutputs = event.resOutputsEvent?.metadata;
+        if (stackOutputs?.type === "pulumi:pulumi:Stack" && stackOutputs.new) {
+            this.stackOutputs = stackOutputs.new.outputs ?? {};
+        }
         if (event.summaryEvent) {
             this.totals = { ...event.summaryEvent.resourceChanges } as Record<string, number>;
         }
+    }
+
+    /** The preview's own outputs as an OutputMap: secrets hidden, unknown values named as such. */
+    previewOutputs(): OutputMap {
+        const shown = (v: unknown): unknown =>
+            v === UNKNOWN ? "(known after apply)" : Array.isArray(v) ? v.map(shown) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shown(x)])) : v;
+        return Object.fromEntries(
+            Object.entries(this.stackOutputs ?? {}).map(([k, v]) => [k, v === "[secret]" ? { value: undefined, secret: true } : { value: shown(v), secret: false }]),
+        );
     }
 
     get mandatoryViolations(): Violation[] {

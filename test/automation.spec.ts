@@ -87,6 +87,26 @@ describe("deploy driver", () => {
     });
 
     describe("summary", () => {
+        it("shows a preview's own outputs (not the last update's), secrets hidden and unknown values named", () => {
+            const s = new RunSummary("preview", "dev");
+            s.onEvent({
+                sequence: 1,
+                timestamp: 0,
+                resOutputsEvent: {
+                    metadata: {
+                        op: "update",
+                        urn: "urn:pulumi:dev::m2m-platform::pulumi:pulumi:Stack::m2m-platform-dev",
+                        type: "pulumi:pulumi:Stack",
+                        new: { type: "pulumi:pulumi:Stack", urn: "", id: "", parent: "", inputs: {}, provider: "", outputs: { btpUrl: "ws://b:4000", capKeys: "[secret]", tigerBeetleClusterId: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" } },
+                    },
+                },
+            } as unknown as EngineEvent);
+            const text = s.render(s.previewOutputs());
+            assert.match(text, /\| `btpUrl` \| `"ws:\/\/b:4000"` \|/);
+            assert.match(text, /\| `capKeys` \| \*\(secret\)\* \|/);
+            assert.match(text, /\| `tigerBeetleClusterId` \| `"\(known after apply\)"` \|/);
+        });
+
         const urn = (chain: string, name: string) => `urn:pulumi:prod::m2m-platform::${chain}::${name}`;
         const pre = (op: string, chain: string, name: string): EngineEvent =>
             ({ sequence: 0, timestamp: 0, resourcePreEvent: { metadata: { op, urn: urn(chain, name), type: chain.split("$").pop(), provider: "" } } }) as unknown as EngineEvent;
