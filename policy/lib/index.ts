@@ -626,6 +626,7 @@ export const TYPES = {
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
 } as const;
 
 // ---------------------------------------------------------------------------------------
@@ -726,6 +727,132 @@ export function serviceSelects(service: unknown, labels: Labels): Maybe<boolean>
         return false;
     }
     return selects({ matchLabels: sel }, labels);
+}
+
+// ---------------------------------------------------------------------------------------
+// Placement over nodes
+
+/** The node label every node carries: a topology domain of one node. */
+export const HOSTNAME_KEY = "kubernetes.io/hostname";
+
+/** One entry of a pod's topologySpreadConstraints, its fields read safely (each possibly UNKNOWN). */
+export interface SpreadConstraint {
+    /** `topologySpreadConstraints[i]`, for messages. */
+    at: string;
+    topologyKey: Maybe<string> | undefined;
+    whenUnsatisfiable: Maybe<string> | undefined;
+    maxSkew: Maybe<number> | undefined;
+    minDomains: Maybe<number> | undefined;
+    /** Whether its labelSelector selects the workload's own pods (an absent one selects none). */
+    selectsOwnPods: Maybe<boolean>;
+}
+
+/** The workload's pod topology spread constraints; UNKNOWN when the list is. */
+export function spreadConstraints(w: Workload): Maybe<SpreadConstraint[]> {
+    const cs = list(get(w.podSpec, "topologySpreadConstraints"));
+    if (isUnknown(cs)) {
+        return UNKNOWN;
+    }
+    return cs.map((c, i) => ({
+        at: `topologySpreadConstraints[${i}]`,
+        topologyKey: str(get(c, "topologyKey")),
+        whenUnsatisfiable: str(get(c, "whenUnsatisfiable")),
+        maxSkew: num(get(c, "maxSkew")),
+        minDomains: num(get(c, "minDomains")),
+        selectsOwnPods: selects(get(c, "labelSelector"), w.podLabels, false),
+    }));
+}
+
+/** One podAntiAffinity term (required, or the podAffinityTerm of a preferred one), read safely. */
+export interface AntiAffinityTerm {
+    /** `podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[i]` (or preferred…), for messages. */
+    at: string;
+    required: boolean;
+    topologyKey: Maybe<string> | undefined;
+    /** Whether its labelSelector selects the workload's own pods (an absent one selects none). */
+    selectsOwnPods: Maybe<boolean>;
+    /** Whether the namespaces it looks in include the workload's own. */
+    ownNamespace: Maybe<boolean>;
+}
+
+/** Three-valued OR: true wins, then UNKNOWN, then false. */
+function anyTrue(results: Maybe<boolean>[]): Maybe<boolean> {
+    if (results.includes(true)) {
+        return true;
+    }
+    return results.some(isUnknown) ? UNKNOWN : false;
+}
+
+/**
+ * Whether a pod affinity term looks in the workload's own namespace: it does when it names
+ * no namespaces and has no namespaceSelector (the pod's own namespace), when `namespaces`
+ * lists it, or when namespaceSelector selects it by its `kubernetes.io/metadata.name` label
+ * (an empty selector selects every namespace). A selector on other namespace labels cannot
+ * be judged from the workload: not known to include it, so false.
+ */
+function termCoversOwnNamespace(term: unknown, w: Workload): Maybe<boolean> {
+    const names = list(get(term, "namespaces"));
+    const selector = get(term, "namespaceSelector");
+    if (!isUnknown(names) && names.length === 0 && (selector === undefined || selector === null)) {
+        return true;
+    }
+    const own = namespaceOf(w.props);
+    if (isUnknown(own)) {
+        return UNKNOWN;
+    }
+    const listed: Maybe<boolean> = isUnknown(names) ? UNKNOWN : anyTrue(names.map((n) => (isUnknown(str(n)) ? UNKNOWN : str(n) === own)));
+    const bySelector: Maybe<boolean> = selector === undefined || selector === null ? false : selects(selector, { "kubernetes.io/metadata.name": own }, false);
+    return anyTrue([listed, bySelector]);
+}
+
+/** One condition of a rule on an object. */
+export interface Condition {
+    holds: Maybe<boolean>;
+    /** How it fails, for the message. */
+    fails: string;
+    /** The field it reads, named when it is unknown. */
+    field: string;
+}
+
+/** How an object measures up to a rule's conditions. */
+export interface Judgement {
+    /** false when a condition fails, else UNKNOWN when one is unknown, else true. */
+    holds: Maybe<boolean>;
+    /** How each failing condition fails. */
+    failing: string[];
+    /** The fields of the conditions that are unknown. */
+    unknown: string[];
+}
+
+export function judge(conditions: Condition[]): Judgement {
+    const failing = conditions.filter((c) => c.holds === false).map((c) => c.fails);
+    const unknown = conditions.filter((c) => isUnknown(c.holds)).map((c) => c.field);
+    return { holds: failing.length > 0 ? false : unknown.length > 0 ? UNKNOWN : true, failing, unknown };
+}
+
+/** Whether a read value equals `want`: UNKNOWN when it is unknown. */
+export function is(value: unknown, want: unknown): Maybe<boolean> {
+    return isUnknown(value) ? UNKNOWN : value === want;
+}
+
+/** The workload's pod anti-affinity terms, required and preferred; each list UNKNOWN when it is. */
+export function antiAffinityTerms(w: Workload): { required: Maybe<AntiAffinityTerm[]>; preferred: Maybe<AntiAffinityTerm[]> } {
+    const anti = get(w.podSpec, "affinity", "podAntiAffinity");
+    const read = (term: unknown, at: string, required: boolean): AntiAffinityTerm => ({
+        at,
+        required,
+        topologyKey: str(get(term, "topologyKey")),
+        selectsOwnPods: selects(get(term, "labelSelector"), w.podLabels, false),
+        ownNamespace: termCoversOwnNamespace(term, w),
+    });
+    const requiredTerms = list(get(anti, "requiredDuringSchedulingIgnoredDuringExecution"));
+    const preferredTerms = list(get(anti, "preferredDuringSchedulingIgnoredDuringExecution"));
+    return {
+        required: isUnknown(requiredTerms) ? UNKNOWN : requiredTerms.map((t, i) => read(t, `podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[${i}]`, true)),
+        preferred: isUnknown(preferredTerms)
+            ? UNKNOWN
+            : preferredTerms.map((t, i) => read(get(t, "podAffinityTerm"), `podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[${i}]`, false)),
+    };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { tigerbeetlePvcPerReplica } from "./tigerbeetle-pvc-per-replica";
 import { tigerbeetleClusterIdNonzero } from "./tigerbeetle-cluster-id-nonzero";
 import { tigerbeetlePortNotExposed } from "./tigerbeetle-port-not-exposed";
 import { tigerbeetleNoIngressRoute } from "./tigerbeetle-no-ingress-route";
+import { tigerbeetleReplicasOnDistinctNodes } from "./tigerbeetle-replicas-on-distinct-nodes";
 import { connectorListsEveryTigerbeetleReplica } from "./connector-lists-every-tigerbeetle-replica";
 import { containersHaveResourceLimits } from "./containers-have-resource-limits";
 import { containersHaveHealthProbes } from "./containers-have-health-probes";
@@ -42,6 +43,7 @@ export const policies: Policies = [
     tigerbeetleClusterIdNonzero,
     tigerbeetlePortNotExposed,
     tigerbeetleNoIngressRoute,
+    tigerbeetleReplicasOnDistinctNodes,
     connectorListsEveryTigerbeetleReplica,
     containersHaveResourceLimits,
     containersHaveHealthProbes,
