@@ -91,7 +91,15 @@ export interface AgentRuntimeConfig {
 
 export type DatabaseConfig =
     | { mode: "postgres"; image: ImageSpec; storage: string; resources: ResourceFigures }
-    | { mode: "external"; url: pulumi.Output<string> };
+    | {
+          mode: "external";
+          url: pulumi.Output<string>;
+          /**
+           * Where the managed database is: the CIDRs (unset: any public address, outside the
+           * private ranges) and the port the business logic may reach.
+           */
+          egress: { cidrs?: string[]; port: number };
+      };
 
 export interface BusinessLogicConfig {
     namespace: string;
@@ -671,7 +679,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     // Business logic.
     const bl = r.object("businessLogic", v.businessLogic, KEYS.businessLogic as string[]);
     const blHpa = r.hpa("businessLogic.hpa", bl.hpa, { minReplicas: 2, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 }).config;
-    const db = r.object("businessLogic.database", bl.database, ["mode", "image", "storage", "resources"]);
+    const db = r.object("businessLogic.database", bl.database, ["mode", "image", "storage", "resources", "egressCidrs", "port"]);
     const dbMode = r.oneOf("businessLogic.database.mode", db.mode, ["postgres", "external"] as const, "postgres");
     const databaseUrl = secret("businessLogicDatabaseUrl");
     let database: DatabaseConfig;
@@ -679,7 +687,11 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         if (!databaseUrl) {
             r.fail("businessLogicDatabaseUrl", "is required when businessLogic.database.mode is external", "run `pulumi config set --secret businessLogicDatabaseUrl postgres://...`");
         }
-        database = { mode: "external", url: databaseUrl ?? pulumi.secret("") };
+        database = {
+            mode: "external",
+            url: databaseUrl ?? pulumi.secret(""),
+            egress: { cidrs: cidrList(r, "businessLogic.database.egressCidrs", db.egressCidrs), port: r.int("businessLogic.database.port", db.port, 5432, { min: 1, max: 65535 }) },
+        };
     } else {
         database = {
             mode: "postgres",
@@ -833,6 +845,25 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         throw new ConfigError(r.problems);
     }
     return config;
+}
+
+const CIDR = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\/(?:3[0-2]|[12]?\d)$|^[0-9a-fA-F:]+\/(?:12[0-8]|1[01]\d|[1-9]?\d)$/;
+
+/** The CIDRs an external database lives in (undefined when not given). */
+function cidrList(r: Reader, path: string, value: Json): string[] | undefined {
+    if (value === undefined || value === null) {
+        return undefined;
+    }
+    if (!Array.isArray(value) || value.length === 0) {
+        r.fail(path, `expected a non-empty list of CIDRs, got ${JSON.stringify(value)}`, `set ${path} to the database's addresses, e.g. [10.20.0.0/24] for a private managed instance, or remove it for any public address`);
+        return undefined;
+    }
+    return value.map((c, i) => {
+        if (typeof c !== "string" || !CIDR.test(c)) {
+            r.fail(`${path}[${i}]`, `${JSON.stringify(c)} is not a CIDR`, "write it as address/prefix, e.g. 10.20.0.0/24 or 2001:db8::/48");
+        }
+        return String(c);
+    });
 }
 
 /** A namespace name (a DNS-1123 label), reported under `path` when it is not one. */

@@ -135,7 +135,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
             podSelector: { matchLabels: selectorLabels(id) },
             policyTypes: ["Ingress", "Egress"],
             ingress: [{ from: args.callerNamespaces.map((n) => inNamespace(n)), ports: tcpPorts(BUSINESS_LOGIC_PORT) }],
-            egress: [{ to: [database.peer], ports: tcpPorts(POSTGRES_PORT) }],
+            egress: [database.egress],
         });
 
         this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${BUSINESS_LOGIC_PORT}`;
@@ -143,7 +143,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
         this.registerOutputs({ url: this.url, namespace: this.namespace });
     }
 
-    /** The DATABASE_URL Secret, what its value is made from, and the network peer the business logic may reach on 5432. */
+    /** The DATABASE_URL Secret, what its value is made from, and the egress rule that reaches the database. */
     private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>, foundation: NamespaceFoundation) {
         const db = args.database;
         const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
@@ -154,7 +154,8 @@ export class BusinessLogic extends pulumi.ComponentResource {
                 { metadata: { name: "business-logic-database", namespace: ns, labels: pgLabels }, stringData: { DATABASE_URL: db.url } },
                 { parent: this },
             );
-            return { secretName: secret.metadata.name, credential: db.url, peer: publicInternet() };
+            const to = db.egress.cidrs ? db.egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })) : [publicInternet()];
+            return { secretName: secret.metadata.name, credential: db.url, egress: { to, ports: tcpPorts(db.egress.port) } };
         }
 
         const image = new ContainerImage(`${name}-postgres-image`, { spec: db.image, registry: args.registry }, { parent: this });
@@ -255,6 +256,6 @@ export class BusinessLogic extends pulumi.ComponentResource {
             ],
             egress: [],
         });
-        return { secretName: secret.metadata.name, credential: password.result, peer: podsLabelled(selectorLabels(pgId)) };
+        return { secretName: secret.metadata.name, credential: password.result, egress: { to: [podsLabelled(selectorLabels(pgId))], ports: tcpPorts(POSTGRES_PORT) } };
     }
 }

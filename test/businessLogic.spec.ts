@@ -64,6 +64,18 @@ describe("BusinessLogic", () => {
         assert.ok(isSecretAt(secret, "stringData.DATABASE_URL"));
     });
 
+    it("reaches an external database on the CIDRs and port the config names, a private address included", async () => {
+        const secrets = { ...(await import("./harness")).PROD_SECRETS, businessLogicDatabaseUrl: "postgres://u:p@10.20.0.5:6432/app" };
+        const external = (database: Record<string, unknown>) => captureStack("prod", { businessLogic: { database: { mode: "external", ...database } } }, { secrets });
+        const egress = (s: Awaited<ReturnType<typeof external>>) => find(s, "NetworkPolicy", "business-logic").props.spec.egress[0];
+        const privateDb = egress(await external({ egressCidrs: ["10.20.0.0/24"], port: 6432 }));
+        assert.deepStrictEqual(privateDb.to, [{ ipBlock: { cidr: "10.20.0.0/24" } }]);
+        assert.deepStrictEqual(privateDb.ports, [{ protocol: "TCP", port: 6432 }]);
+        const byDefault = egress(await external({}));
+        assert.ok(byDefault.to[0].ipBlock.except.includes("10.0.0.0/8"), "unset: public addresses only, as before");
+        assert.deepStrictEqual(byDefault.ports, [{ protocol: "TCP", port: 5432 }]);
+    });
+
     it("admits only the agent runtime and reaches only its database", () => {
         const np = find(dev, "NetworkPolicy", "business-logic").props.spec;
         assert.strictEqual(np.ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"], "m2m-agent-runtime");

@@ -206,6 +206,14 @@ describe("config", () => {
             rejects("prod", { agentState: { image: "ghcr.io/agentstate/agentstate-server@sha256:XYZ" } }, "agentState.image", /malformed digest/, { secrets: PROD_SECRETS });
         });
 
+        it("an external database's egress CIDRs that are not CIDRs, or a port out of range", () => {
+            const ext = (database: Record<string, unknown>) => ({ businessLogic: { image: "127.0.0.1:5000/m2m/business-logic:v1.0.0", database: { mode: "external", ...database } } });
+            const secrets = { secrets: { businessLogicDatabaseUrl: "postgres://u:p@db/app" } };
+            rejects("dev", ext({ egressCidrs: ["10.20.0.0"] }), "businessLogic.database.egressCidrs[0]", /not a CIDR/, secrets);
+            rejects("dev", ext({ egressCidrs: [] }), "businessLogic.database.egressCidrs", /non-empty list/, secrets);
+            rejects("dev", ext({ port: 70000 }), "businessLogic.database.port", /./, secrets);
+        });
+
         it("a key named after an Object.prototype member (constructor, toString)", () => {
             rejects("dev", { constructor: "x" }, "constructor", /unknown config key/);
             rejects("dev", { toString: "x" }, "toString", /unknown config key/);
