@@ -30,6 +30,8 @@ export interface CapturedResource {
     dependencies: string[];
     /** Per top-level input, the URNs of the resources it depends on. */
     propertyDependencies: Record<string, string[]>;
+    /** The harness URN of the resource's parent (undefined for the stack's own children). */
+    parent?: string;
     protect?: boolean;
     custom: boolean;
 }
@@ -118,6 +120,7 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 interface WireDependencies {
     dependencies: string[];
     propertyDependencies: Record<string, string[]>;
+    parent: string;
 }
 
 class Recorder implements pulumi.runtime.Mocks {
@@ -175,7 +178,7 @@ class Recorder implements pulumi.runtime.Mocks {
             req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {
                 propertyDependencies[key] = deps.getUrnsList();
             });
-            this.pending = { dependencies: req.getDependenciesList(), propertyDependencies };
+            this.pending = { dependencies: req.getDependenciesList(), propertyDependencies, parent: req.getParent() };
             const before = this.resources.length;
             let recorded: CapturedResource | undefined;
             // The monitor calls newResource synchronously, before its first await, so the
@@ -197,6 +200,7 @@ class Recorder implements pulumi.runtime.Mocks {
         const urn = (u: string) => this.urns.get(u);
         for (const [r, w] of this.wire) {
             r.dependencies = [...new Set(w.dependencies.map(urn).filter((u): u is string => u !== undefined))];
+            r.parent = urn(w.parent);
             r.propertyDependencies = Object.fromEntries(
                 Object.entries(w.propertyDependencies).map(([k, deps]) => [k, [...new Set(deps.map(urn).filter((u): u is string => u !== undefined))]]),
             );

@@ -114,10 +114,16 @@ describe("platform", () => {
             });
 
             it("parents every resource to a tier component", () => {
-                const tiers = s().resources.filter((r) => !r.custom).map((r) => r.type);
-                for (const t of ["TigerBeetleCluster", "Connector", "AgentRuntime", "BusinessLogic", "AgentState", "Agency"]) {
-                    assert.ok(tiers.includes(`m2m:platform:${t}`), t);
-                }
+                const byUrn = new Map(s().resources.map((r) => [r.urn, r]));
+                const top = (r: (typeof s extends () => infer S ? S : never)["resources"][number]): string => {
+                    const parent = r.parent ? byUrn.get(r.parent) : undefined;
+                    return parent ? top(parent) : r.type;
+                };
+                const tiers = ["TigerBeetleCluster", "Connector", "AgentRuntime", "BusinessLogic", "AgentState", "Agency", "PriorityClasses"].map((t) => `m2m:platform:${t}`);
+                const orphans = s().resources.filter((r) => r.custom && !tiers.includes(top(r)));
+                assert.deepStrictEqual(orphans.map((r) => `${r.type} ${r.name} (under ${top(r)})`), []);
+                const roots = new Set(s().resources.filter((r) => !r.parent).map((r) => r.type));
+                assert.deepStrictEqual([...roots].sort(), [...tiers].sort(), "the tiers are the only top-level resources");
             });
         });
     }
