@@ -20,6 +20,7 @@ import { metricsEndpointsAreScraped } from "./metrics-endpoints-are-scraped";
 import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds";
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
 import { tigerbeetlePdbPreservesQuorum } from "./tigerbeetle-pdb-preserves-quorum";
+import { workloadsSpreadAcrossNodes } from "./workloads-spread-across-nodes";
 import { ingressOnlyPublicEndpoints } from "./ingress-only-public-endpoints";
 import { ingressRequiresTls } from "./ingress-requires-tls";
 import { servicesStayClusterInternal } from "./services-stay-cluster-internal";
@@ -57,6 +58,7 @@ export const policies: Policies = [
     resourceRequestsWithinBounds,
     workloadsHaveDisruptionBudgets,
     tigerbeetlePdbPreservesQuorum,
+    workloadsSpreadAcrossNodes,
     ingressOnlyPublicEndpoints,
     ingressRequiresTls,
     servicesStayClusterInternal,
