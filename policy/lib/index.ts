@@ -23,7 +23,7 @@ export interface ChecklistItem {
 
 /** The production deployment checklist (seed 000), as the issue refines each line. */
 export const CHECKLIST = {
-    tigerbeetle: { id: "1", title: "TigerBeetle has 3+ replicas with persistent volumes" },
+    tigerbeetle: { id: "1", title: "TigerBeetle has 3+ replicas, one per node, with persistent volumes" },
     connectorReplicas: { id: "2", title: "Connector configured with all TigerBeetle replica addresses" },
     resourceLimits: { id: "3", title: "Every container (Agent Runtime included) has resource requests and limits" },
     healthChecks: { id: "4", title: "Every long-running container (Business Logic included) has health checks" },
@@ -32,7 +32,7 @@ export const CHECKLIST = {
     autoscaling: { id: "7", title: "HPA configured for business logic and every agency tenant" },
     monitoring: { id: "8", title: "Monitoring: every metrics endpoint is scraped" },
     resourceBounds: { id: "9", title: "Resource requests/limits within the tuned bounds" },
-    disruptionBudgets: { id: "10", title: "Pod Disruption Budgets configured for HA" },
+    disruptionBudgets: { id: "10", title: "Pod Disruption Budgets, node spread and priorities configured for HA" },
     ingress: { id: "11", title: "Ingress only for the public endpoints, with TLS" },
 } satisfies Record<string, ChecklistItem>;
 
