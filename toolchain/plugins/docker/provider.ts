@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { CheckFailure, CheckResult, CreateResult, DiffResult, Provider, ReadResult, UpdateResult } from "@pulumi/pulumi/provider";
-import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 /** The version this stand-in reports: the upstream SDK version, marked as a stand-in build. */
 export const STANDIN_VERSION = "5.2.0+offline.stand-in";
@@ -19,34 +19,9 @@ const DEFAULT_DOCKERFILE = "Dockerfile";
 const INPUTS = ["build", "buildOnPreview", "imageName", "registry", "skipPush"];
 const BUILD_FIELDS = ["addHosts", "args", "builderVersion", "cacheFrom", "context", "contextDigest", "dockerfile", "network", "platform", "target"];
 
-// ---- wire values: secrets and unknowns as the engine sends them ----------------------
-
-export function isSecret(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
-}
-
-export function secret(value: unknown): Record<string, unknown> {
-    return { [specialSigKey]: specialSecretSig, value };
-}
-
-export function hasUnknown(v: unknown): boolean {
-    if (v === unknownValue) return true;
-    if (Array.isArray(v)) return v.some(hasUnknown);
-    if (typeof v === "object" && v !== null) return Object.values(v).some(hasUnknown);
-    return false;
-}
-
-/** The value with every secret wrapper removed (deeply). */
-export function plain(v: unknown): unknown {
-    if (isSecret(v)) return plain(v.value);
-    if (Array.isArray(v)) return v.map(plain);
-    if (typeof v === "object" && v !== null) {
-        const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(v)) out[k] = plain(e);
-        return out;
-    }
-    return v;
-}
+// Wire values (secrets, unknowns): ../wire.ts; re-exported for the specs.
+import { hasUnknown, isSecret, plain, secret } from "../wire";
+export { hasUnknown, isSecret, plain, secret };
 
 /** Plain, with null/undefined entries and empty maps dropped and keys sorted: for comparing. */
 function canonical(v: unknown): unknown {

@@ -6,7 +6,7 @@
  */
 import * as crypto from "crypto";
 import type { CheckFailure, CheckResult, CreateResult, DiffResult, Provider, ReadResult, UpdateResult } from "@pulumi/pulumi/provider";
-import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 /** The version this stand-in reports: the upstream SDK version, marked as a stand-in build. */
 export const STANDIN_VERSION = "4.21.2+offline.stand-in";
@@ -21,35 +21,9 @@ const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const LOWER = "abcdefghijklmnopqrstuvwxyz";
 const NUMERIC = "0123456789";
 
-// ---- wire values: secrets and unknowns as the engine sends them ----------------------
-
-export function isSecret(v: unknown): v is { value: unknown } {
-    return typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
-}
-
-export function secret(value: unknown): Record<string, unknown> {
-    return { [specialSigKey]: specialSecretSig, value };
-}
-
-/** True if the value is, or contains, an unknown (a preview placeholder). */
-export function hasUnknown(v: unknown): boolean {
-    if (v === unknownValue) return true;
-    if (Array.isArray(v)) return v.some(hasUnknown);
-    if (typeof v === "object" && v !== null) return Object.values(v).some(hasUnknown);
-    return false;
-}
-
-/** The plain value with every secret wrapper removed (deeply). */
-export function plain(v: unknown): unknown {
-    if (isSecret(v)) return plain(v.value);
-    if (Array.isArray(v)) return v.map(plain);
-    if (typeof v === "object" && v !== null) {
-        const out: Record<string, unknown> = {};
-        for (const [k, e] of Object.entries(v)) out[k] = plain(e);
-        return out;
-    }
-    return v;
-}
+// Wire values (secrets, unknowns): ../wire.ts; re-exported for the specs.
+import { hasUnknown, isSecret, plain, secret } from "../wire";
+export { hasUnknown, isSecret, plain, secret };
 
 /** Absent, null and (for maps) empty all mean "not set". */
 function normalise(v: unknown): unknown {
