@@ -25,26 +25,14 @@ export class PriorityClasses extends pulumi.ComponentResource {
     constructor(name: string, args: PriorityClassesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:PriorityClasses", name, {}, opts);
         const labels = recommendedLabels({ name: "m2m-platform", instance: name, component: "scheduling" });
-        const platform = new k8s.scheduling.v1.PriorityClass(
-            `${name}-platform`,
-            {
-                metadata: { name: `${args.prefix}m2m-platform`, labels },
-                value: PLATFORM_PRIORITY,
-                preemptionPolicy: "PreemptLowerPriority",
-                description: "M2M platform tiers: the ledger, connector, agent runtime, business logic and AgentState",
-            },
-            { parent: this },
-        );
-        const tenant = new k8s.scheduling.v1.PriorityClass(
-            `${name}-tenant`,
-            {
-                metadata: { name: `${args.prefix}m2m-tenant`, labels },
-                value: TENANT_PRIORITY,
-                preemptionPolicy: "Never",
-                description: "M2M digital agency tenants: autoscaled, preempted before any platform pod",
-            },
-            { parent: this },
-        );
+        const priorityClass = (role: string, value: number, preemptionPolicy: string, description: string) =>
+            new k8s.scheduling.v1.PriorityClass(
+                `${name}-${role}`,
+                { metadata: { name: `${args.prefix}m2m-${role}`, labels }, value, preemptionPolicy, description },
+                { parent: this },
+            );
+        const platform = priorityClass("platform", PLATFORM_PRIORITY, "PreemptLowerPriority", "M2M platform tiers: the ledger, connector, agent runtime, business logic and AgentState");
+        const tenant = priorityClass("tenant", TENANT_PRIORITY, "Never", "M2M digital agency tenants: autoscaled, preempted before any platform pod");
         this.platform = platform.metadata.name;
         this.tenant = tenant.metadata.name;
         this.registerOutputs({ platform: this.platform, tenant: this.tenant });
