@@ -21,6 +21,7 @@ import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds"
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
 import { tigerbeetlePdbPreservesQuorum } from "./tigerbeetle-pdb-preserves-quorum";
 import { workloadsSpreadAcrossNodes } from "./workloads-spread-across-nodes";
+import { podsHavePriorityClass } from "./pods-have-priority-class";
 import { ingressOnlyPublicEndpoints } from "./ingress-only-public-endpoints";
 import { ingressRequiresTls } from "./ingress-requires-tls";
 import { servicesStayClusterInternal } from "./services-stay-cluster-internal";
@@ -59,6 +60,7 @@ export const policies: Policies = [
     workloadsHaveDisruptionBudgets,
     tigerbeetlePdbPreservesQuorum,
     workloadsSpreadAcrossNodes,
+    podsHavePriorityClass,
     ingressOnlyPublicEndpoints,
     ingressRequiresTls,
     servicesStayClusterInternal,
