@@ -10,6 +10,7 @@ import { tigerbeetleReplicasOnDistinctNodes } from "./tigerbeetle-replicas-on-di
 import { connectorListsEveryTigerbeetleReplica } from "./connector-lists-every-tigerbeetle-replica";
 import { containersHaveResourceLimits } from "./containers-have-resource-limits";
 import { containersHaveHealthProbes } from "./containers-have-health-probes";
+import { probesLivenessDiffersFromReadiness } from "./probes-liveness-differs-from-readiness";
 import { namespacesHaveNetworkPolicies } from "./namespaces-have-network-policies";
 import { noSecretsInConfigmaps } from "./no-secrets-in-configmaps";
 import { noSecretLiteralsInEnv } from "./no-secret-literals-in-env";
@@ -49,6 +50,7 @@ export const policies: Policies = [
     connectorListsEveryTigerbeetleReplica,
     containersHaveResourceLimits,
     containersHaveHealthProbes,
+    probesLivenessDiffersFromReadiness,
     namespacesHaveNetworkPolicies,
     noSecretsInConfigmaps,
     noSecretLiteralsInEnv,
