@@ -776,7 +776,7 @@ export interface AntiAffinityTerm {
 }
 
 /** Three-valued OR: true wins, then UNKNOWN, then false. */
-function anyTrue(results: Maybe<boolean>[]): Maybe<boolean> {
+export function anyTrue(results: Maybe<boolean>[]): Maybe<boolean> {
     if (results.includes(true)) {
         return true;
     }

@@ -21,6 +21,7 @@ import { metricsEndpointsAreScraped } from "./metrics-endpoints-are-scraped";
 import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds";
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
 import { tigerbeetlePdbPreservesQuorum } from "./tigerbeetle-pdb-preserves-quorum";
+import { disruptionBudgetsLetDrainsEvictUnhealthyPods } from "./disruption-budgets-let-drains-evict-unhealthy-pods";
 import { workloadsSpreadAcrossNodes } from "./workloads-spread-across-nodes";
 import { podsHavePriorityClass } from "./pods-have-priority-class";
 import { ingressOnlyPublicEndpoints } from "./ingress-only-public-endpoints";
@@ -61,6 +62,7 @@ export const policies: Policies = [
     resourceRequestsWithinBounds,
     workloadsHaveDisruptionBudgets,
     tigerbeetlePdbPreservesQuorum,
+    disruptionBudgetsLetDrainsEvictUnhealthyPods,
     workloadsSpreadAcrossNodes,
     podsHavePriorityClass,
     ingressOnlyPublicEndpoints,
