@@ -21,7 +21,10 @@ export interface ChecklistItem {
     title: string;
 }
 
-/** The production deployment checklist (seed 000), as the issue refines each line. */
+/**
+ * The production deployment checklist (seed 000, items 1-11), as the issues refine each line;
+ * item 12 comes from the review of the prod stack (issue 9).
+ */
 export const CHECKLIST = {
     tigerbeetle: { id: "1", title: "TigerBeetle has 3+ replicas, one per node, with persistent volumes" },
     connectorReplicas: { id: "2", title: "Connector configured with all TigerBeetle replica addresses" },
@@ -34,6 +37,7 @@ export const CHECKLIST = {
     resourceBounds: { id: "9", title: "Resource requests/limits within the tuned bounds" },
     disruptionBudgets: { id: "10", title: "Pod Disruption Budgets, node spread and priorities configured for HA" },
     ingress: { id: "11", title: "Ingress only for the public endpoints, with TLS" },
+    statefulIdentity: { id: "12", title: "Every StatefulSet is governed by a headless Service (stable pod DNS names)" },
 } satisfies Record<string, ChecklistItem>;
 
 /** Security requirements: the connector's security considerations (seed 001), AgentState's security section (seed 002) and Pod Security "restricted". */

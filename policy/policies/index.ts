@@ -27,6 +27,7 @@ import { podsHavePriorityClass } from "./pods-have-priority-class";
 import { ingressOnlyPublicEndpoints } from "./ingress-only-public-endpoints";
 import { ingressRequiresTls } from "./ingress-requires-tls";
 import { servicesStayClusterInternal } from "./services-stay-cluster-internal";
+import { statefulsetsHaveHeadlessGoverningService } from "./statefulsets-have-headless-governing-service";
 import { podsRunAsNonRoot } from "./pods-run-as-non-root";
 import { containersDisallowPrivilegeEscalation } from "./containers-disallow-privilege-escalation";
 import { containersReadOnlyRootFilesystem } from "./containers-read-only-root-filesystem";
@@ -68,6 +69,7 @@ export const policies: Policies = [
     ingressOnlyPublicEndpoints,
     ingressRequiresTls,
     servicesStayClusterInternal,
+    statefulsetsHaveHeadlessGoverningService,
     podsRunAsNonRoot,
     containersDisallowPrivilegeEscalation,
     containersReadOnlyRootFilesystem,
