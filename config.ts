@@ -119,7 +119,12 @@ export interface AgentStateConfig {
     capKeys: { activeId: string; nextId: string };
     watchBufferSize: number;
     watchBufferBytes: number;
-    tls: { mode: "none" } | { mode: "secret"; secretName: string } | { mode: "certManager"; issuer: string };
+    /**
+     * `certManager`: the service certificate comes from `issuer` (an in-cluster ClusterIssuer,
+     * such as a company CA) or, unset, from a CA the program creates in AgentState's
+     * namespace. Public ACME issuers refuse `*.svc.cluster.local` names.
+     */
+    tls: { mode: "none" } | { mode: "secret"; secretName: string } | { mode: "certManager"; issuer?: string };
     grafanaDashboard: boolean;
     resources: ResourceFigures;
 }
@@ -723,7 +728,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         tlsMode === "secret"
             ? { mode: "secret", secretName: r.requiredString("agentState.tls.secretName", tlsObj.secretName, "name the kubernetes.io/tls Secret") }
             : tlsMode === "certManager"
-              ? { mode: "certManager", issuer: r.requiredString("agentState.tls.issuer", tlsObj.issuer, "name the cert-manager ClusterIssuer") }
+              ? { mode: "certManager", issuer: r.string("agentState.tls.issuer", tlsObj.issuer) }
               : { mode: "none" };
 
     // Agency.

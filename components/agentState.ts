@@ -224,27 +224,48 @@ export class AgentState extends pulumi.ComponentResource {
             return args.tls.secretName;
         }
         if (args.tls.mode === "certManager") {
-            new k8s.apiextensions.CustomResource(
-                `${name}-certificate`,
-                {
-                    apiVersion: "cert-manager.io/v1",
-                    kind: "Certificate",
-                    metadata: { name: "agentstate-tls", namespace: ns, labels },
-                    spec: {
-                        secretName: "agentstate-tls",
-                        issuerRef: { kind: "ClusterIssuer", name: args.tls.issuer },
-                        dnsNames: [
-                            pulumi.interpolate`agentstate.${ns}.svc.cluster.local`,
-                            pulumi.interpolate`agentstate.${ns}.svc`,
-                            ...(args.ingress ? [args.ingress.host] : []),
-                        ],
-                    },
-                },
-                { parent: this },
-            );
+            // The service certificate names cluster-internal hosts only; the Ingress has its own
+            // public certificate (publicIngress), so no public CA is ever asked for these names.
+            const issuerRef = args.tls.issuer ? { kind: "ClusterIssuer", name: args.tls.issuer } : this.internalCa(name, ns, labels);
+            this.certificate(`${name}-certificate`, ns, labels, {
+                secretName: "agentstate-tls",
+                issuerRef,
+                dnsNames: [pulumi.interpolate`agentstate.${ns}.svc.cluster.local`, pulumi.interpolate`agentstate.${ns}.svc`],
+            });
             return "agentstate-tls";
         }
         return undefined;
+    }
+
+    /**
+     * A CA of AgentState's own, for its service certificate: a self-signed Issuer signs the CA
+     * certificate (its Secret `agentstate-ca` holds `ca.crt` for clients to trust), and a CA
+     * Issuer signs the service certificate with it.
+     */
+    private internalCa(name: string, ns: pulumi.Output<string>, labels: Record<string, string>) {
+        const selfSigned = this.certManagerObject(`${name}-selfsigned-issuer`, "Issuer", ns, labels, "agentstate-selfsigned", { selfSigned: {} });
+        const ca = this.certificate(`${name}-ca`, ns, labels, {
+            isCA: true,
+            commonName: "agentstate-ca",
+            secretName: "agentstate-ca",
+            duration: "87600h",
+            privateKey: { algorithm: "ECDSA", size: 256 },
+            issuerRef: { kind: "Issuer", name: selfSigned.metadata.name },
+        });
+        const issuer = this.certManagerObject(`${name}-ca-issuer`, "Issuer", ns, labels, "agentstate-ca", { ca: { secretName: "agentstate-ca" } }, [ca]);
+        return { kind: "Issuer", name: issuer.metadata.name };
+    }
+
+    private certificate(resourceName: string, ns: pulumi.Output<string>, labels: Record<string, string>, spec: Record<string, unknown>) {
+        return this.certManagerObject(resourceName, "Certificate", ns, labels, spec.secretName as string, spec);
+    }
+
+    private certManagerObject(resourceName: string, kind: string, ns: pulumi.Output<string>, labels: Record<string, string>, objectName: string, spec: Record<string, unknown>, dependsOn: pulumi.Resource[] = []) {
+        return new k8s.apiextensions.CustomResource(
+            resourceName,
+            { apiVersion: "cert-manager.io/v1", kind, metadata: { name: objectName, namespace: ns, labels }, spec },
+            { parent: this, dependsOn },
+        );
     }
 }
 

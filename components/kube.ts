@@ -504,7 +504,8 @@ export function publicIngress(parent: pulumi.Resource, resourceName: string, arg
             metadata: { name: args.name, namespace: args.namespace, labels: recommendedLabels(args.id), annotations },
             spec: {
                 ingressClassName: args.settings.className,
-                tls: tls ? [{ hosts, secretName: tls.secretName ?? `${args.name}-tls` }] : undefined,
+                // Its own Secret name: a workload's in-cluster certificate (`<name>-tls`) is another.
+                tls: tls ? [{ hosts, secretName: tls.secretName ?? `${args.name}-public-tls` }] : undefined,
                 rules: hosts.map((host) => ({
                     host,
                     http: {

@@ -50,7 +50,7 @@ describe("AgentRuntime", () => {
             pathType: "Prefix",
             backend: { service: { name: "agent-runtime", port: { number: 3100 } } },
         });
-        assert.deepStrictEqual(ing.tls, [{ hosts: ["pay.example.com"], secretName: "agent-runtime-spsp-tls" }]);
+        assert.deepStrictEqual(ing.tls, [{ hosts: ["pay.example.com"], secretName: "agent-runtime-spsp-public-tls" }]);
         assert.deepStrictEqual(prod.outputs.spspEndpoint, { url: "https://pay.example.com/.well-known/pay", paymentPointer: "$pay.example.com" });
     });
 

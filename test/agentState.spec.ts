@@ -89,14 +89,34 @@ describe("AgentState", () => {
         assert.strictEqual(cm.REGION, "local");
     });
 
-    it("gets its TLS certificate from cert-manager in prod and serves HTTPS", () => {
+    it("gets its service certificate from a CA of its own (no public CA signs cluster names) and serves HTTPS", () => {
         const cert = find(prod, "Certificate", "agentstate-tls").props;
-        assert.deepStrictEqual(cert.spec.issuerRef, { kind: "ClusterIssuer", name: "letsencrypt-prod" });
-        assert.ok(cert.spec.dnsNames.includes("state.example.com"));
+        assert.deepStrictEqual(cert.spec.issuerRef, { kind: "Issuer", name: "agentstate-ca" });
+        assert.deepStrictEqual(cert.spec.dnsNames, ["agentstate.agentstate.svc.cluster.local", "agentstate.agentstate.svc"]);
+        const issuers = prod.resources.filter((r) => r.type === "kubernetes:cert-manager.io/v1:Issuer").map((r) => [r.props.metadata.name, r.props.spec]);
+        assert.deepStrictEqual(issuers, [
+            ["agentstate-selfsigned", { selfSigned: {} }],
+            ["agentstate-ca", { ca: { secretName: "agentstate-ca" } }],
+        ]);
+        const ca = find(prod, "Certificate", "agentstate-ca").props.spec;
+        assert.strictEqual(ca.isCA, true);
+        assert.deepStrictEqual(ca.issuerRef, { kind: "Issuer", name: "agentstate-selfsigned" });
         const c = containerOf(find(prod, "StatefulSet", "agentstate"), "agentstate");
         assert.strictEqual(c.readinessProbe.httpGet.scheme, "HTTPS");
         assert.strictEqual(find(prod, "ConfigMap", "agentstate-config").props.data.TLS_CERT_FILE, "/tls/tls.crt");
         assert.strictEqual(containerOf(find(dev, "StatefulSet", "agentstate"), "agentstate").readinessProbe.httpGet.scheme, "HTTP");
+    });
+
+    it("gives the Ingress a public certificate of its own, apart from the service certificate", () => {
+        const ingress = prod.resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:Ingress" && r.props.metadata.name === "agentstate")!.props;
+        assert.deepStrictEqual(ingress.spec.tls, [{ hosts: ["state.example.com"], secretName: "agentstate-public-tls" }]);
+        assert.strictEqual(ingress.metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+    });
+
+    it("takes the service certificate from a named in-cluster ClusterIssuer instead, when given", async () => {
+        const named = await captureStack("prod", { agentState: { tls: { mode: "certManager", issuer: "company-ca" } } });
+        assert.deepStrictEqual(find(named, "Certificate", "agentstate-tls").props.spec.issuerRef, { kind: "ClusterIssuer", name: "company-ca" });
+        assert.ok(!named.resources.some((r) => r.type === "kubernetes:cert-manager.io/v1:Issuer"), "no CA of its own");
     });
 
     it("uses a given TLS secret when configured", async () => {
