@@ -24,12 +24,33 @@ export interface TimedOptions {
     cores: number;
 }
 
+/** Process groups of the commands running now, so that an interrupted bench can stop them. */
+const running = new Set<number>();
+
+export function stopRunning(): void {
+    for (const pgid of running) {
+        try {
+            process.kill(-pgid, "SIGTERM");
+        } catch {
+            // already gone
+        }
+    }
+}
+
 export function timed(cmd: string, args: string[], opts: TimedOptions): Promise<Timed> {
     return new Promise((resolve) => {
         fs.appendFileSync(opts.log, `\n$ ${cmd} ${args.join(" ")}\n`);
         const errFd = opts.stderrFile ? fs.openSync(opts.stderrFile, "w") : undefined;
         const t0 = process.hrtime.bigint();
         const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ["ignore", "pipe", errFd ?? "pipe"] });
+        if (child.pid === undefined) {
+            child.on("error", (err) => {
+                const usage = new Sampler(process.pid, process.pid, opts.clusterPids).stop(opts.cores);
+                resolve({ code: 127, seconds: 0, output: `${cmd}: ${err.message}`, usage, timedOut: false });
+            });
+            return;
+        }
+        running.add(child.pid);
         const sampler = new Sampler(child.pid!, process.pid, opts.clusterPids);
         sampler.start();
         const chunks: string[] = [];
@@ -58,6 +79,7 @@ export function timed(cmd: string, args: string[], opts: TimedOptions): Promise<
         }, opts.timeoutSeconds * 1000);
         child.on("close", (code, signal) => {
             clearTimeout(timer);
+            running.delete(child.pid!);
             const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
             const usage = sampler.stop(opts.cores);
             if (errFd !== undefined) {

@@ -137,7 +137,7 @@ export function classify(argv: string[], parentRole: Role | undefined): Role {
  */
 export class Sampler {
     private timer: NodeJS.Timeout | undefined;
-    private t0 = 0;
+    private t0 = Date.now();
     private startTicks = 0;
     private readonly mine = new Map<number, { role: Role; cpu: number; hwm: number }>();
     private readonly roleSeen = new Map<Role, { first: number; last: number }>();
