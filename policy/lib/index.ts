@@ -1,7 +1,8 @@
 // Shared helpers for every policy in the pack: the checklist items, the violation message
 // format, reading policy config with its schema defaults, reading props safely when values
 // are unknown during preview, walking the pod specs of the workload kinds, label-selector
-// matching, Kubernetes quantities, image pinning and the "looks like a secret" detector.
+// matching, placement over nodes (spread constraints, anti-affinity terms), Kubernetes
+// quantities, image pinning and the "looks like a secret" detector.
 // Policy files import from here and nowhere else.
 import {
     PolicyConfigSchema,
