@@ -4,6 +4,7 @@
 import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { CapturedStack, captureStack } from "../harness";
+import { AVAILABILITY_POLICIES, withAvailabilityBreaches } from "./fixtures";
 import { Resource, Violation, loadConfig, policies, policyNamed, runPack, runStackPolicy, show } from "./run";
 
 function resourcesOf(stack: CapturedStack): Resource[] {
@@ -82,6 +83,11 @@ describe("policy pack on the captured stacks", function () {
             ["tigerbeetle-pdb-preserves-quorum mandatory", "workloads-have-disruption-budgets mandatory"],
             show(violations),
         );
+    });
+
+    it("reports one breach of each availability rule in the captured prod stack, mandatory, each under its own policy", async () => {
+        const violations = await runPack(withAvailabilityBreaches(resourcesOf(prod)), loadConfig("prod"));
+        assert.deepStrictEqual(violations.map((v) => `${v.policy} ${v.level}`).sort(), AVAILABILITY_POLICIES.map((p) => `${p} mandatory`).sort(), show(violations));
     });
 
     describe("a connector that misses one TigerBeetle replica address", () => {

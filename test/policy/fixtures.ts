@@ -571,3 +571,39 @@ export function derivedFrom(resources: Resource[], match: (r: Resource) => boole
 export function generatedId(name = "tigerbeetle-cluster-id"): Resource {
     return { type: "random:index/randomId:RandomId", name, props: { byteLength: 16 } };
 }
+
+/**
+ * A stack's resources with one breach of each availability rule of issue 9, on objects the
+ * program registers: TigerBeetle's placement softened (ScheduleAnyway, no anti-affinity), the
+ * agent runtime unspread, AgentState without a PriorityClass, the business logic's liveness
+ * the same as its readiness, the connector's PDB without unhealthyPodEvictionPolicy, and
+ * PostgreSQL governed by its ClusterIP Service.
+ */
+export function withAvailabilityBreaches(resources: Resource[]): Resource[] {
+    const pod = (p: Props) => p.spec.template.spec;
+    const edits: [(r: Resource) => boolean, (p: Props) => void][] = [
+        [
+            named(T.statefulSet, "tigerbeetle"),
+            (p) => {
+                delete pod(p).affinity;
+                pod(p).topologySpreadConstraints = pod(p).topologySpreadConstraints.map((c: Props) => ({ ...c, whenUnsatisfiable: "ScheduleAnyway" }));
+            },
+        ],
+        [named(T.deployment, "agent-runtime"), (p) => delete pod(p).topologySpreadConstraints],
+        [named(T.statefulSet, "agentstate"), (p) => delete pod(p).priorityClassName],
+        [named(T.deployment, "business-logic"), (p) => (firstContainer(p).livenessProbe = firstContainer(p).readinessProbe)],
+        [named(T.pdb, "connector"), (p) => delete p.spec.unhealthyPodEvictionPolicy],
+        [named(T.statefulSet, "postgres"), (p) => (p.spec.serviceName = "postgres")],
+    ];
+    return edits.reduce((rs, [match, edit]) => mutate(rs, match, edit), resources);
+}
+
+/** The policy that catches each of withAvailabilityBreaches' breaches. */
+export const AVAILABILITY_POLICIES = [
+    "tigerbeetle-replicas-on-distinct-nodes",
+    "workloads-spread-across-nodes",
+    "pods-have-priority-class",
+    "probes-liveness-differs-from-readiness",
+    "disruption-budgets-let-drains-evict-unhealthy-pods",
+    "statefulsets-have-headless-governing-service",
+];

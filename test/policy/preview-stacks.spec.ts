@@ -5,6 +5,7 @@
 // No policy may end up there, and what the update would report the preview reports too.
 import * as assert from "assert";
 import { CapturedStack, UNKNOWN, capturePreview, captureStack } from "../harness";
+import { AVAILABILITY_POLICIES, withAvailabilityBreaches } from "./fixtures";
 import { Resource, Violation, loadConfig, policies, policyNamed, runPack, runStackPolicy, show } from "./run";
 
 function resourcesOf(stack: CapturedStack): Resource[] {
@@ -137,6 +138,11 @@ describe("policy pack on the stacks in preview", function () {
         const resources = resourcesOf(prod).filter((r) => !(r.type === "kubernetes:policy/v1:PodDisruptionBudget" && r.props.metadata?.name === "tigerbeetle"));
         const violations = await runPack(resources, loadConfig("prod"));
         assert.deepStrictEqual(violations.map((v) => `${v.policy} ${v.level}`).sort(), ["tigerbeetle-pdb-preserves-quorum mandatory", "workloads-have-disruption-budgets mandatory"], show(violations));
+    });
+
+    it("prod in preview with one breach of each availability rule: each reported under its own policy, mandatory, none unable to run", async () => {
+        const violations = await runPack(withAvailabilityBreaches(resourcesOf(prod)), loadConfig("prod"));
+        assert.deepStrictEqual(violations.map((v) => `${v.policy} ${v.level}`).sort(), AVAILABILITY_POLICIES.map((p) => `${p} mandatory`).sort(), show(violations));
     });
 
     it("prod in preview with a connector that misses a replica: reported, and the unknown config.yaml is no longer vouched for", async () => {
