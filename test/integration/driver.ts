@@ -60,14 +60,14 @@ export class Engine {
             output: () => fs.readFileSync(log, "utf8"),
             exited,
             killEngine: () => {
-                const tree = descendants(child.pid!);
-                const engines = tree.filter((pid) => run("ps", ["-o", "comm=", "-p", String(pid)]).stdout.trim() === "pulumi");
+                const engines = descendants(child.pid!).filter((pid) => run("ps", ["-o", "comm=", "-p", String(pid)]).stdout.trim() === "pulumi");
+                const orphans = engines.flatMap(descendants);
                 for (const pid of engines) {
                     process.kill(pid, "SIGKILL");
                 }
                 // The engine's children (the program's Node process, the plugins) outlive it,
                 // orphaned; the program kept running for an hour in one run. End them too.
-                setTimeout(() => tree.filter((pid) => !engines.includes(pid)).forEach((pid) => {
+                setTimeout(() => orphans.forEach((pid) => {
                     try {
                         process.kill(pid, "SIGKILL");
                     } catch {
