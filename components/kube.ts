@@ -405,18 +405,34 @@ export interface ServiceArgs {
     ports: ServicePort[];
     /** Headless service for StatefulSet identities; DNS records exist before readiness. */
     headless?: boolean;
+    /**
+     * One StatefulSet pod (by its name) instead of all the workload's pods: a ClusterIP of its
+     * own, which lives as long as the Service, whatever IP the pod gets when it moves. Its
+     * not-ready addresses are published (a replica is reached while it starts), and the
+     * provider does not wait for endpoints: the pod's workload reads the Service's IP first.
+     */
+    pod?: string;
 }
 
-/** A ClusterIP (or headless) Service selecting the workload's pods. */
+/** The label the StatefulSet controller puts on each of its pods, naming it. */
+export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+
+/** A ClusterIP (or headless) Service selecting the workload's pods, or one of them. */
 export function clusterService(parent: pulumi.Resource, resourceName: string, args: ServiceArgs) {
     return new k8s.core.v1.Service(
         resourceName,
         {
-            metadata: { name: args.name, namespace: args.namespace, labels: recommendedLabels(args.id) },
+            metadata: {
+                name: args.name,
+                namespace: args.namespace,
+                labels: recommendedLabels(args.id),
+                ...(args.pod ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}),
+            },
             spec: {
                 type: "ClusterIP",
                 ...(args.headless ? { clusterIP: "None", publishNotReadyAddresses: true } : {}),
-                selector: selectorLabels(args.id),
+                ...(args.pod ? { publishNotReadyAddresses: true } : {}),
+                selector: { ...selectorLabels(args.id), ...(args.pod ? { [POD_NAME_LABEL]: args.pod } : {}) },
                 ports: args.ports.map((p) => ({
                     name: p.name,
                     port: p.port,

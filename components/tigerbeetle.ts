@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterIdSpec, ImageSpec, RegistryConfig } from "../config";
-import { tierBase } from "./tier";
+import { TierBase, tierBase } from "./tier";
 import {
     RETAIN_CLAIMS,
     ResourceFigures,
@@ -15,7 +15,6 @@ import {
     podMetadata,
     podsLabelled,
     selectorLabels,
-    serviceHost,
     tcpPorts,
     tcpProbe,
     volumeClaim,
@@ -24,6 +23,7 @@ import {
 export const TIGERBEETLE_PORT = 3000;
 const STATEFULSET = "tigerbeetle";
 const HEADLESS = "tigerbeetle-headless";
+const LEDGER_PORTS = [{ name: "tigerbeetle", port: TIGERBEETLE_PORT }];
 
 export interface TigerBeetleClusterArgs {
     /** The PriorityClass of the tier's pods (platform.ts creates it). */
@@ -47,12 +47,13 @@ export interface TigerBeetleClusterArgs {
 
 /**
  * TigerBeetle ledger cluster: a StatefulSet with one PVC per replica, each replica's data
- * file `{cluster}_{replica}.tigerbeetle` formatted on first start only, a headless Service
- * for the replicas and a ClusterIP Service for clients, a quorum-preserving PDB and a
- * NetworkPolicy that admits only peers and the configured client namespaces.
+ * file `{cluster}_{replica}.tigerbeetle` formatted on first start only, one ClusterIP Service
+ * per replica as its address that never moves, a headless governing Service, a ClusterIP
+ * Service for clients, a quorum-preserving PDB and a NetworkPolicy that admits only peers and
+ * the configured client namespaces.
  */
 export class TigerBeetleCluster extends pulumi.ComponentResource {
-    /** Every replica's address in replica order (`host:3000`), as clients must list them. */
+    /** Every replica's address in replica order (`<its Service's ClusterIP>:3000`), as clients must list them. */
     public readonly addresses: pulumi.Output<string[]>;
     /** The 128-bit cluster ID, in decimal. */
     public readonly clusterId: pulumi.Output<string>;
@@ -67,7 +68,7 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
         }
         // io_uring is blocked by the container runtime's default seccomp profile, so this
         // namespace alone admits `Unconfined` pods (see README, "TigerBeetle").
-        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+        const base = tierBase(this, name, {
             namespace: args.namespace,
             image: args.image,
             registry: args.registry,
@@ -76,130 +77,28 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             podSecurity: "privileged",
             holdsData: true,
         });
-
-        this.clusterId = this.resolveClusterId(name, args);
-
-        // The cluster's identity is recorded in an immutable ConfigMap. Changing the cluster
-        // ID or replica count would need a replacement, which `protect` refuses in every
-        // environment: the change fails at preview, before anything is touched or reformatted
-        // (the replicas would refuse to start on the other cluster's data). Tearing a dev
-        // stack down unprotects it first (the driver's destroy); in prod that is a human step.
-        const identity = new k8s.core.v1.ConfigMap(
-            `${name}-identity`,
-            {
-                metadata: { name: "tigerbeetle-cluster", namespace: ns, labels },
-                immutable: true,
-                data: { clusterId: this.clusterId, replicaCount: String(args.replicas) },
-            },
-            { parent: this, protect: true },
-        );
-
-        const scripts = new k8s.core.v1.ConfigMap(
-            `${name}-scripts`,
-            { metadata: { name: "tigerbeetle-scripts", namespace: ns, labels }, data: { "start.sh": START_SCRIPT } },
-            { parent: this },
-        );
-
-        const headless = clusterService(this, `${name}-headless`, {
-            name: HEADLESS,
-            namespace: ns,
-            id,
-            headless: true,
-            ports: [{ name: "tigerbeetle", port: TIGERBEETLE_PORT }],
-        });
-        const client = clusterService(this, `${name}-client`, {
-            name: "tigerbeetle",
-            namespace: ns,
-            id,
-            ports: [{ name: "tigerbeetle", port: TIGERBEETLE_PORT }],
-        });
-
-        const statefulSet = new k8s.apps.v1.StatefulSet(
-            `${name}-statefulset`,
-            {
-                metadata: { name: STATEFULSET, namespace: ns, labels },
-                spec: {
-                    replicas: args.replicas,
-                    serviceName: headless.metadata.name,
-                    podManagementPolicy: "Parallel",
-                    updateStrategy: { type: "RollingUpdate" },
-                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
-                    selector: { matchLabels: selectorLabels(id) },
-                    template: {
-                        metadata: podMetadata(id, { "m2m.platform/cluster-id": this.clusterId }),
-                        spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
-                            // One replica per node: a node lost takes one replica, never quorum.
-                            placement: { id, spread: "required" },
-                            priorityClassName: args.priorityClassName,
-                            security: { seccomp: "Unconfined" },
-                            terminationGracePeriodSeconds: 60,
-                            volumes: [{ name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } }],
-                            containers: [
-                                hardenedContainer({
-                                    name: "tigerbeetle",
-                                    image: image.ref,
-                                    command: ["/bin/sh", "/scripts/start.sh"],
-                                    ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT }],
-                                    env: [
-                                        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                                        { name: "CLUSTER_ID", value: this.clusterId },
-                                        { name: "REPLICA_COUNT", value: String(args.replicas) },
-                                        { name: "STATEFULSET", value: STATEFULSET },
-                                        { name: "HEADLESS_DOMAIN", value: pulumi.interpolate`${HEADLESS}.${ns}.svc.cluster.local` },
-                                        { name: "PORT", value: String(TIGERBEETLE_PORT) },
-                                        { name: "CACHE_GRID", value: args.cacheGrid },
-                                    ],
-                                    resources: args.resources,
-                                    volumeMounts: [
-                                        { name: "data", mountPath: "/data" },
-                                        { name: "scripts", mountPath: "/scripts", readOnly: true },
-                                    ],
-                                    startupProbe: tcpProbe(TIGERBEETLE_PORT, { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 60 }),
-                                    readinessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10 }),
-                                    livenessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10, failureThreshold: 6 }),
-                                }),
-                            ],
-                        }),
-                    },
-                    volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
-                },
-            },
-            { parent: this, protect: args.protect, dependsOn: [identity] },
-        );
-
+        const identity = this.recordIdentity(name, args, base, this.resolveClusterId(name, args));
+        // Read back from the record, so that whatever carries the ID (the replicas, the
+        // connector) is computed from the ledger's identity, as the policy pack checks.
+        this.clusterId = identity.data.apply((d) => d.clusterId);
+        const headless = clusterService(this, `${name}-headless`, { name: HEADLESS, namespace: base.ns, id: base.id, headless: true, ports: LEDGER_PORTS });
+        this.addresses = this.replicaServices(name, args, base);
+        const client = clusterService(this, `${name}-client`, { name: "tigerbeetle", namespace: base.ns, id: base.id, ports: LEDGER_PORTS });
+        this.statefulSet(name, args, base, { governing: headless, identity, scripts: this.startScript(name, base) });
         if (args.replicas > 1) {
             // Quorum is a majority: never allow more than a minority to be evicted.
             disruptionBudget(this, `${name}-pdb`, {
                 name: "tigerbeetle",
-                namespace: ns,
-                id,
+                namespace: base.ns,
+                id: base.id,
                 minAvailable: quorum(args.replicas),
                 unhealthyPodEvictionPolicy: "IfHealthyBudget",
             });
         }
+        this.admitPeersAndClients(name, args, base);
 
-        networkPolicy(this, `${name}-netpol`, {
-            name: "tigerbeetle",
-            namespace: ns,
-            labels,
-            podSelector: { matchLabels: selectorLabels(id) },
-            policyTypes: ["Ingress", "Egress"],
-            ingress: [
-                {
-                    from: [podsLabelled(selectorLabels(id)), ...args.clientNamespaces.map((n) => inNamespace(n))],
-                    ports: tcpPorts(TIGERBEETLE_PORT),
-                },
-            ],
-            egress: [{ to: [podsLabelled(selectorLabels(id))], ports: tcpPorts(TIGERBEETLE_PORT) }],
-        });
-
-        this.namespace = ns;
-        this.addresses = pulumi
-            .all([ns, statefulSet.metadata.name])
-            .apply(([n, sts]) => replicaAddresses(sts, HEADLESS, n, args.replicas));
-        this.serviceAddress = pulumi.interpolate`${client.metadata.name}.${ns}.svc.cluster.local:${TIGERBEETLE_PORT}`;
+        this.namespace = base.ns;
+        this.serviceAddress = pulumi.interpolate`${client.metadata.name}.${base.ns}.svc.cluster.local:${TIGERBEETLE_PORT}`;
         this.registerOutputs({
             addresses: this.addresses,
             clusterId: this.clusterId,
@@ -222,6 +121,127 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             return dec;
         });
     }
+
+    /**
+     * The cluster's identity in an immutable ConfigMap. Changing the cluster ID or replica
+     * count would need a replacement, which `protect` refuses in every environment: the change
+     * fails at preview, before anything is touched or reformatted (the replicas would refuse
+     * to start on the other cluster's data). Tearing a dev stack down unprotects it first (the
+     * driver's destroy); in prod that is a human step.
+     */
+    private recordIdentity(name: string, args: TigerBeetleClusterArgs, base: TierBase, clusterId: pulumi.Output<string>): k8s.core.v1.ConfigMap {
+        return new k8s.core.v1.ConfigMap(
+            `${name}-identity`,
+            {
+                metadata: { name: "tigerbeetle-cluster", namespace: base.ns, labels: base.labels },
+                immutable: true,
+                data: { clusterId, replicaCount: String(args.replicas) },
+            },
+            { parent: this, protect: true },
+        );
+    }
+
+    /**
+     * One ClusterIP Service per replica, selecting that replica's pod: its IP lives as long as
+     * the Service, so a replica rescheduled to another pod IP keeps its address and no peer
+     * (nor the connector) has to learn a new one. Returns the addresses in replica order.
+     */
+    private replicaServices(name: string, args: TigerBeetleClusterArgs, base: TierBase): pulumi.Output<string[]> {
+        const services = Array.from({ length: args.replicas }, (_, i) =>
+            clusterService(this, `${name}-replica-${i}`, {
+                name: replicaServiceName(STATEFULSET, i),
+                namespace: base.ns,
+                id: base.id,
+                pod: `${STATEFULSET}-${i}`,
+                ports: LEDGER_PORTS,
+            }),
+        );
+        return pulumi.all(services.map((s) => s.spec.clusterIP)).apply((ips) => ips.map((ip) => `${ip}:${TIGERBEETLE_PORT}`));
+    }
+
+    private startScript(name: string, base: TierBase): k8s.core.v1.ConfigMap {
+        return new k8s.core.v1.ConfigMap(
+            `${name}-scripts`,
+            { metadata: { name: "tigerbeetle-scripts", namespace: base.ns, labels: base.labels }, data: { "start.sh": START_SCRIPT } },
+            { parent: this },
+        );
+    }
+
+    private statefulSet(name: string, args: TigerBeetleClusterArgs, base: TierBase, deps: { governing: k8s.core.v1.Service; identity: k8s.core.v1.ConfigMap; scripts: k8s.core.v1.ConfigMap }) {
+        return new k8s.apps.v1.StatefulSet(
+            `${name}-statefulset`,
+            {
+                metadata: { name: STATEFULSET, namespace: base.ns, labels: base.labels },
+                spec: {
+                    replicas: args.replicas,
+                    serviceName: deps.governing.metadata.name,
+                    podManagementPolicy: "Parallel",
+                    updateStrategy: { type: "RollingUpdate" },
+                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
+                    selector: { matchLabels: selectorLabels(base.id) },
+                    template: {
+                        metadata: podMetadata(base.id, { "m2m.platform/cluster-id": this.clusterId }),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
+                            // One replica per node: a node lost takes one replica, never quorum.
+                            placement: { id: base.id, spread: "required" },
+                            priorityClassName: args.priorityClassName,
+                            security: { seccomp: "Unconfined" },
+                            terminationGracePeriodSeconds: 60,
+                            volumes: [{ name: "scripts", configMap: { name: deps.scripts.metadata.name, defaultMode: 0o555 } }],
+                            containers: [this.replicaContainer(args, base)],
+                        }),
+                    },
+                    volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
+                },
+            },
+            { parent: this, protect: args.protect, dependsOn: [deps.identity] },
+        );
+    }
+
+    private replicaContainer(args: TigerBeetleClusterArgs, base: TierBase) {
+        return hardenedContainer({
+            name: "tigerbeetle",
+            image: base.image.ref,
+            command: ["/bin/sh", "/scripts/start.sh"],
+            ports: [{ name: "tigerbeetle", containerPort: TIGERBEETLE_PORT }],
+            env: [
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "CLUSTER_ID", value: this.clusterId },
+                { name: "REPLICA_COUNT", value: String(args.replicas) },
+                // Every replica's stable address; a change (a replaced Service) rolls the replicas.
+                { name: "ADDRESSES", value: this.addresses.apply((a) => a.join(",")) },
+                { name: "PORT", value: String(TIGERBEETLE_PORT) },
+                { name: "CACHE_GRID", value: args.cacheGrid },
+            ],
+            resources: args.resources,
+            volumeMounts: [
+                { name: "data", mountPath: "/data" },
+                { name: "scripts", mountPath: "/scripts", readOnly: true },
+            ],
+            startupProbe: tcpProbe(TIGERBEETLE_PORT, { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 60 }),
+            readinessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10 }),
+            livenessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10, failureThreshold: 6 }),
+        });
+    }
+
+    private admitPeersAndClients(name: string, args: TigerBeetleClusterArgs, base: TierBase) {
+        networkPolicy(this, `${name}-netpol`, {
+            name: "tigerbeetle",
+            namespace: base.ns,
+            labels: base.labels,
+            podSelector: { matchLabels: selectorLabels(base.id) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                {
+                    from: [podsLabelled(selectorLabels(base.id)), ...args.clientNamespaces.map((n) => inNamespace(n))],
+                    ports: tcpPorts(TIGERBEETLE_PORT),
+                },
+            ],
+            egress: [{ to: [podsLabelled(selectorLabels(base.id))], ports: tcpPorts(TIGERBEETLE_PORT) }],
+        });
+    }
 }
 
 /** The majority of `replicas`: the fewest replicas that keep the cluster available. */
@@ -229,20 +249,18 @@ export function quorum(replicas: number): number {
     return Math.floor(replicas / 2) + 1;
 }
 
-/** Each replica's stable address through the headless Service, in replica order. */
-export function replicaAddresses(statefulSet: string, headless: string, namespace: string, replicas: number): string[] {
-    return Array.from(
-        { length: replicas },
-        (_, i) => `${statefulSet}-${i}.${serviceHost(headless, namespace)}:${TIGERBEETLE_PORT}`,
-    );
+/** The Service that is replica `ordinal`'s stable address: `tigerbeetle-replica-0`, ... */
+export function replicaServiceName(statefulSet: string, ordinal: number): string {
+    return `${statefulSet}-replica-${ordinal}`;
 }
 
 /**
  * The replica entrypoint. TigerBeetle 0.16 parses `--addresses` as IP addresses and ports
- * only (host names were never accepted there, upstream issue #74), so the script resolves
- * each peer's stable DNS name through the headless Service (which publishes not-ready
- * addresses) and waits until every peer resolves. TigerBeetle resolves nothing later, so
- * when a peer is rescheduled to a new IP this replica restarts itself to reconnect.
+ * only (host names were never accepted there, upstream issue #74), and resolves nothing
+ * later. Each replica's address is therefore its own Service's ClusterIP, which never moves
+ * (ADDRESSES, in replica order), with `0.0.0.0` in this replica's own slot to listen on. The
+ * script formats the data file once and then becomes the replica (`exec`): nothing in it
+ * watches peers, so a peer rescheduled to another pod restarts no other replica.
  */
 export const START_SCRIPT = `#!/bin/sh
 set -eu
@@ -250,6 +268,24 @@ ordinal="\${POD_NAME##*-}"
 data_dir="\${DATA_DIR:-/data}"
 data="$data_dir/\${CLUSTER_ID}_\${ordinal}.tigerbeetle"
 bin="\${TIGERBEETLE_BIN:-/tigerbeetle}"
+
+# This replica's --addresses: ADDRESSES in replica order, its own slot replaced by the
+# address it listens on. The list must name exactly REPLICA_COUNT replicas.
+addresses=""
+count=0
+old_ifs="$IFS"
+IFS=,
+for addr in \${ADDRESSES}; do
+  [ "$count" = "$ordinal" ] && addr="0.0.0.0:\${PORT}"
+  addresses="\${addresses:+$addresses,}$addr"
+  count=$((count + 1))
+done
+IFS="$old_ifs"
+if [ "$count" != "\${REPLICA_COUNT}" ] || [ "$ordinal" -ge "$count" ]; then
+  echo "FATAL: ADDRESSES lists $count replica addresses (\${ADDRESSES}); this cluster has \${REPLICA_COUNT} and this is replica $ordinal." >&2
+  echo "The addresses come from the per-replica Services; redeploy the stack so they match. Nothing was formatted." >&2
+  exit 78
+fi
 
 # Format on first start only. A data file of another cluster ID means the configured ID
 # changed: refuse loudly instead of formatting over the ledger.
@@ -269,57 +305,6 @@ else
   echo "Data file $data exists; not formatting"
 fi
 
-resolve() {
-  ip="$(getent hosts "$1" 2>/dev/null | awk '{ print $1; exit }')" || true
-  if [ -z "$ip" ]; then
-    ip="$(nslookup "$1" 2>/dev/null | awk '/^Address/ && $NF !~ /#/ { a = $NF } END { print a }')" || true
-  fi
-  printf '%s' "$ip"
-}
-
-# Prints the comma-separated --addresses in replica order; with "once", prints nothing if a
-# peer does not resolve yet, otherwise waits for it.
-peer_addresses() {
-  out=""
-  i=0
-  while [ "$i" -lt "\${REPLICA_COUNT}" ]; do
-    if [ "$i" = "$ordinal" ]; then
-      addr="0.0.0.0:\${PORT}"
-    else
-      host="\${STATEFULSET}-$i.\${HEADLESS_DOMAIN}"
-      ip="$(resolve "$host")"
-      waited=0
-      while [ -z "$ip" ]; do
-        [ "\${1:-}" = once ] && return 0
-        [ $((waited % 30)) -eq 0 ] && echo "Waiting for peer $host to resolve" >&2
-        sleep 2
-        waited=$((waited + 2))
-        ip="$(resolve "$host")"
-      done
-      addr="$ip:\${PORT}"
-    fi
-    out="\${out:+$out,}$addr"
-    i=$((i + 1))
-  done
-  printf '%s' "$out"
-}
-
-addresses="$(peer_addresses)"
 echo "Starting replica \${ordinal} with --addresses=$addresses"
-"$bin" start --addresses="$addresses" --cache-grid="\${CACHE_GRID}" "$data" &
-pid=$!
-trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 0' TERM INT
-
-while kill -0 "$pid" 2>/dev/null; do
-  sleep "\${PEER_CHECK_SECONDS:-15}" &
-  wait $! || true
-  current="$(peer_addresses once)"
-  if [ -n "$current" ] && [ "$current" != "$addresses" ]; then
-    echo "Peer addresses changed ($addresses -> $current); restarting to reconnect" >&2
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" || true
-    exit 75
-  fi
-done
-wait "$pid"
+exec "$bin" start --addresses="$addresses" --cache-grid="\${CACHE_GRID}" "$data"
 `;

@@ -148,7 +148,7 @@ class Recorder implements pulumi.runtime.Mocks {
             type: args.type,
             name: args.name,
             urn: `urn:pulumi:${this.stack}::${PROJECT}::${args.type}::${args.name}`,
-            props: this.preview ? { ...inputs, ...Object.fromEntries(Object.entries(computed).filter(([, v]) => v !== UNKNOWN)) } : state,
+            props: this.preview ? { ...inputs, ...withoutUnknowns(computed) } : state,
             secretPaths,
             unknownPaths,
             dependencies: [],
@@ -242,9 +242,29 @@ function computedOutputs(type: string, name: string, inputs: Props, preview: boo
             const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
             return { repoDigest: `${repo}@sha256:${digest("image").toString("hex")}` };
         }
+        case "kubernetes:core/v1:Service": {
+            // The API server allocates a ClusterIP when the Service is created.
+            if (inputs.spec?.clusterIP === "None") {
+                return {};
+            }
+            const ip = digest("clusterIP");
+            return { spec: { ...inputs.spec, clusterIP: preview ? UNKNOWN : `10.96.${ip[0]}.${ip[1]}` } };
+        }
         default:
             return {};
     }
+}
+
+/** What a preview's engine holds of computed outputs: the known ones (unknowns are absent). */
+function withoutUnknowns(value: Props): Props {
+    const out: Props = {};
+    for (const [k, v] of Object.entries(value)) {
+        if (v === UNKNOWN) {
+            continue;
+        }
+        out[k] = isPlainObject(v) ? withoutUnknowns(v as Props) : v;
+    }
+    return out;
 }
 
 /** Unwraps secrets (recording their paths) and turns unknowns into the engine's sentinel (recording theirs). */

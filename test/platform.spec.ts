@@ -43,7 +43,11 @@ describe("platform", () => {
             });
 
             it("points every Service, PDB and HPA at an existing workload", () => {
-                const templates = workloads(s()).map((w) => ({ ns: w.props.metadata.namespace, labels: w.props.spec.template.metadata.labels, w }));
+                // A StatefulSet's pods also carry their own name (statefulset.kubernetes.io/pod-name).
+                const podNames = (w: any) => (w.type.endsWith(":StatefulSet") ? Array.from({ length: w.props.spec.replicas }, (_, i) => `${w.props.metadata.name}-${i}`) : [undefined]);
+                const templates = workloads(s()).flatMap((w) =>
+                    podNames(w).map((pod) => ({ ns: w.props.metadata.namespace, labels: { ...w.props.spec.template.metadata.labels, ...(pod ? { "statefulset.kubernetes.io/pod-name": pod } : {}) }, w })),
+                );
                 const matches = (ns: string, sel: Record<string, string>) =>
                     templates.some((t) => t.ns === ns && Object.entries(sel).every(([k, v]) => t.labels[k] === v));
                 for (const svc of ofKind(s(), "Service")) {

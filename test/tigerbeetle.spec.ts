@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { START_SCRIPT, quorum, replicaAddresses } from "../components/tigerbeetle";
+import { START_SCRIPT, quorum, replicaServiceName } from "../components/tigerbeetle";
 import { CapturedStack, captureStack, containerOf, envValue, find, ofKind, podSpec } from "./harness";
 
 describe("TigerBeetleCluster", () => {
@@ -54,13 +54,28 @@ describe("TigerBeetleCluster", () => {
         }
     });
 
-    it("exports every replica address in replica order", () => {
-        assert.deepStrictEqual(prod.outputs.tigerBeetleAddresses, [
-            "tigerbeetle-0.tigerbeetle-headless.tigerbeetle.svc.cluster.local:3000",
-            "tigerbeetle-1.tigerbeetle-headless.tigerbeetle.svc.cluster.local:3000",
-            "tigerbeetle-2.tigerbeetle-headless.tigerbeetle.svc.cluster.local:3000",
-        ]);
-        assert.deepStrictEqual(replicaAddresses("tb", "tb-h", "ns", 5).length, 5);
+    it("gives each replica a ClusterIP Service of its own, selecting only that replica's pod", () => {
+        const sts = find(prod, "StatefulSet", "tigerbeetle").props.spec;
+        for (let i = 0; i < 3; i++) {
+            const svc = find(prod, "Service", `tigerbeetle-replica-${i}`, "tigerbeetle");
+            assert.strictEqual(svc.props.spec.type, "ClusterIP");
+            assert.notStrictEqual(svc.props.spec.clusterIP, "None", "a headless Service has no IP of its own");
+            assert.deepStrictEqual(svc.props.spec.selector, { ...sts.selector.matchLabels, "statefulset.kubernetes.io/pod-name": `tigerbeetle-${i}` });
+            assert.deepStrictEqual(svc.props.spec.ports.map((p: any) => [p.port, p.targetPort]), [[3000, 3000]]);
+            assert.strictEqual(svc.props.spec.publishNotReadyAddresses, true, "a starting replica is reachable by its peers");
+            assert.strictEqual(svc.props.metadata.annotations["pulumi.com/skipAwait"], "true", "the StatefulSet reads the IP: the Service cannot wait for its pod");
+        }
+        assert.throws(() => find(prod, "Service", "tigerbeetle-replica-3"), /found 0/);
+        assert.strictEqual(replicaServiceName("tb", 4), "tb-replica-4");
+    });
+
+    it("exports every replica's Service IP in replica order, and gives the replicas the same list", () => {
+        const ips = [0, 1, 2].map((i) => find(prod, "Service", `tigerbeetle-replica-${i}`).props.spec.clusterIP);
+        assert.ok(ips.every((ip: string) => /^10\.96\.\d+\.\d+$/.test(ip)), ips.join(","));
+        assert.deepStrictEqual(prod.outputs.tigerBeetleAddresses, ips.map((ip: string) => `${ip}:3000`));
+        const c = containerOf(find(prod, "StatefulSet", "tigerbeetle"), "tigerbeetle");
+        assert.strictEqual(envValue(c, "ADDRESSES"), ips.map((ip: string) => `${ip}:3000`).join(","));
+        assert.strictEqual(envValue(c, "HEADLESS_DOMAIN"), undefined, "replicas resolve no peer names");
     });
 
     it("uses cluster ID 0 in dev and a generated 128-bit ID in prod", async () => {
@@ -93,7 +108,6 @@ describe("TigerBeetleCluster", () => {
         const c = containerOf(find(prod, "StatefulSet", "tigerbeetle"), "tigerbeetle");
         assert.strictEqual(envValue(c, "CLUSTER_ID"), prod.outputs.tigerBeetleClusterId);
         assert.strictEqual(envValue(c, "REPLICA_COUNT"), "3");
-        assert.strictEqual(envValue(c, "HEADLESS_DOMAIN"), "tigerbeetle-headless.tigerbeetle.svc.cluster.local");
         assert.strictEqual(envValue(c, "CACHE_GRID"), "1GiB");
     });
 
@@ -110,6 +124,7 @@ describe("TigerBeetleCluster", () => {
         const five = await captureStack("prod", { tigerbeetle: { replicas: 5 } });
         assert.strictEqual(find(five, "PodDisruptionBudget", "tigerbeetle").props.spec.minAvailable, 3);
         assert.strictEqual((five.outputs.tigerBeetleAddresses as string[]).length, 5);
+        assert.strictEqual(ofKind(five, "Service").filter((s) => s.props.spec.selector["statefulset.kubernetes.io/pod-name"]).length, 5);
     });
 
     it("checks replicas over TCP for startup, readiness and liveness", () => {
@@ -162,16 +177,10 @@ describe("TigerBeetleCluster", () => {
                 `#!/bin/sh\necho "$@" >> "${dir}/calls"\nif [ "$1" = format ]; then for a; do last="$a"; done; : > "$last"; fi\n`,
                 { mode: 0o755 },
             );
-            // getent answers for the peers listed in PEERS ("host=ip ...").
-            fs.writeFileSync(
-                path.join(bin, "getent"),
-                `#!/bin/sh\nfor p in $PEERS; do if [ "\${p%%=*}" = "$2" ]; then echo "\${p#*=} $2"; exit 0; fi; done\nexit 2\n`,
-                { mode: 0o755 },
-            );
         });
         afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-        const PEERS = [10, 11, 12].map((ip, i) => `tigerbeetle-${i}.tigerbeetle-headless.tb.svc.cluster.local=10.0.0.${ip}`);
+        const ADDRESSES = "10.96.0.10:3000,10.96.0.11:3000,10.96.0.12:3000";
 
         /** The replica's environment as the StatefulSet sets it, pointing at the stand-ins. */
         function replicaEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -181,12 +190,9 @@ describe("TigerBeetleCluster", () => {
                 TIGERBEETLE_BIN: path.join(bin, "tigerbeetle"),
                 CLUSTER_ID: "42",
                 REPLICA_COUNT: "3",
-                STATEFULSET: "tigerbeetle",
-                HEADLESS_DOMAIN: "tigerbeetle-headless.tb.svc.cluster.local",
+                ADDRESSES,
                 PORT: "3000",
                 CACHE_GRID: "256MiB",
-                PEER_CHECK_SECONDS: "0",
-                PEERS: PEERS.join(" "),
                 ...env,
             };
         }
@@ -207,14 +213,36 @@ describe("TigerBeetleCluster", () => {
             assert.strictEqual(calls().filter((c) => c.startsWith("format")).length, 1, "never reformats");
         });
 
-        it("starts with every replica's IP in replica order, listening on its own slot", () => {
+        it("starts with every replica's Service IP in replica order, listening on its own slot", () => {
             const r = run({ POD_NAME: "tigerbeetle-1" });
             assert.strictEqual(r.status, 0, r.stderr);
             const start = calls().find((c) => c.startsWith("start"));
             assert.strictEqual(
                 start,
-                `start --addresses=10.0.0.10:3000,0.0.0.0:3000,10.0.0.12:3000 --cache-grid=256MiB ${path.join(dir, "data", "42_1.tigerbeetle")}`,
+                `start --addresses=10.96.0.10:3000,0.0.0.0:3000,10.96.0.12:3000 --cache-grid=256MiB ${path.join(dir, "data", "42_1.tigerbeetle")}`,
             );
+        });
+
+        it("restarts no replica when a peer moves: it becomes the replica process and resolves or watches nothing", async () => {
+            // The stand-in records its PID: with `exec`, the script's own. A PATH without
+            // getent or nslookup shows no name is looked up; a peer's new pod IP is invisible
+            // behind its Service's ClusterIP, and no process is left that could restart it.
+            fs.appendFileSync(path.join(bin, "tigerbeetle"), 'if [ "$1" = start ]; then echo "$$" > "' + dir + '/pid"; fi\n');
+            const child = spawn("sh", [path.join(dir, "start.sh")], { env: { ...replicaEnv({ POD_NAME: "tigerbeetle-2" }), PATH: `${bin}:/usr/bin:/bin` }, stdio: "ignore" });
+            const code = await new Promise((resolve) => child.on("exit", resolve));
+            assert.strictEqual(code, 0);
+            assert.strictEqual(fs.readFileSync(path.join(dir, "pid"), "utf8").trim(), String(child.pid), "the replica is the script's process");
+            assert.doesNotMatch(START_SCRIPT, /getent|nslookup|sleep|kill/, "nothing resolves, waits for or restarts peers");
+            assert.match(calls().find((c) => c.startsWith("start"))!, /--addresses=10\.96\.0\.10:3000,10\.96\.0\.11:3000,0\.0\.0\.0:3000 /);
+        });
+
+        it("refuses to start, and formats nothing, when ADDRESSES does not list every replica", () => {
+            for (const ADDRESSES of ["10.96.0.10:3000,10.96.0.11:3000", "", "10.96.0.10:3000,10.96.0.11:3000,10.96.0.12:3000,10.96.0.13:3000"]) {
+                const r = run({ POD_NAME: "tigerbeetle-0", ADDRESSES });
+                assert.strictEqual(r.status, 78, ADDRESSES);
+                assert.match(r.stderr, /ADDRESSES lists \d replica addresses .*this cluster has 3/);
+            }
+            assert.ok(!fs.existsSync(path.join(dir, "calls")), "tigerbeetle was never invoked");
         });
 
         it("refuses to start, and formats nothing, when the volume holds another cluster's data", () => {
@@ -223,22 +251,6 @@ describe("TigerBeetleCluster", () => {
             assert.strictEqual(r.status, 78);
             assert.match(r.stderr, /cluster ID is immutable/);
             assert.ok(!fs.existsSync(path.join(dir, "calls")), "tigerbeetle was never invoked");
-        });
-
-        it("waits for a peer that does not resolve yet", () => {
-            // Stopped by Node after 5 s (no GNU timeout needed); stderr goes to a file, not a
-            // pipe, so the script's last `sleep`, orphaned by the kill, cannot hold us.
-            const errFile = path.join(dir, "stderr");
-            const err = fs.openSync(errFile, "w");
-            const r = spawnSync("sh", [path.join(dir, "start.sh")], {
-                env: replicaEnv({ POD_NAME: "tigerbeetle-0", PEERS: PEERS[1] }),
-                stdio: ["ignore", "ignore", err],
-                timeout: 5000,
-            });
-            fs.closeSync(err);
-            assert.strictEqual(r.signal, "SIGTERM", "still waiting when it was stopped");
-            assert.match(fs.readFileSync(errFile, "utf8"), /Waiting for peer tigerbeetle-2/);
-            assert.ok(!calls().some((c) => c.startsWith("start")), "did not start without every peer");
         });
 
         it("is valid POSIX sh", () => {

@@ -42,6 +42,18 @@ const STACKS: [string, Record<string, unknown>][] = [
     ["prod", { namespacePrefix: "prod-", storageClass: undefined }],
 ];
 
+function podIp(ns: string, pod: string): string {
+    return getJson(["get", "pod", pod, "-n", ns]).status.podIP;
+}
+
+/** Replica `pod`'s own Service: its ClusterIP and the pod IPs its EndpointSlices point at. */
+function replicaAddress(ns: string, pod: string): { clusterIP: string; endpoints: string[] } {
+    const name = `tigerbeetle-replica-${pod.split("-").pop()}`;
+    const svc = getJson(["get", "service", name, "-n", ns]);
+    const slices = getJson(["get", "endpointslices", "-n", ns, "-l", `kubernetes.io/service-name=${name}`]).items;
+    return { clusterIP: svc.spec.clusterIP, endpoints: slices.flatMap((s: any) => (s.endpoints ?? []).flatMap((e: any) => e.addresses)).sort() };
+}
+
 describe("on a real Kubernetes API server", function () {
     this.timeout(900000);
 
@@ -123,14 +135,32 @@ describe("on a real Kubernetes API server", function () {
                 }
             });
 
-            it("lists every TigerBeetle replica's stable name, resolvable through the headless Service", () => {
+            it("publishes every TigerBeetle replica under the headless Service, and gives each a Service of its own", () => {
                 const ns = `${stack === "prod" ? "prod-" : ""}tigerbeetle`;
                 const pods = getJson(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=tigerbeetle"]).items.map((p: any) => p.metadata.name).sort();
-                const expected = (captured.outputs.tigerBeetleAddresses as string[]).map((a) => a.split(".")[0]);
+                const expected = (captured.outputs.tigerBeetleAddresses as string[]).map((_, i) => `tigerbeetle-${i}`);
                 assert.deepStrictEqual(pods, expected);
                 const slice = getJson(["get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=tigerbeetle-headless"]).items[0];
                 const hostnames = slice.endpoints.map((e: any) => e.hostname).sort();
                 assert.deepStrictEqual(hostnames, expected, "each replica publishes its hostname under tigerbeetle-headless");
+                for (const pod of expected) {
+                    assert.deepStrictEqual(replicaAddress(ns, pod).endpoints, [podIp(ns, pod)], `${pod}'s Service reaches ${pod} alone`);
+                }
+            });
+
+            it("keeps a replica's address when its pod is rescheduled: the Service's ClusterIP stays, its endpoint follows the new pod", async () => {
+                const ns = `${stack === "prod" ? "prod-" : ""}tigerbeetle`;
+                const pod = stack === "prod" ? "tigerbeetle-1" : "tigerbeetle-0";
+                const before = replicaAddress(ns, pod);
+                const uid = getJson(["get", "pod", pod, "-n", ns]).metadata.uid;
+                kubectl(["delete", "pod", pod, "-n", ns, "--wait=true"]);
+                await eventually(`${pod} not back and Ready`, () => {
+                    const live = getJson(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=tigerbeetle"]).items.find((p: any) => p.metadata.name === pod);
+                    const ready = live?.metadata.uid !== uid && live?.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+                    return ready ? undefined : "waiting";
+                });
+                await eventually(`${pod}'s Service endpoint not on the new pod`, () => (replicaAddress(ns, pod).endpoints.join() === podIp(ns, pod) ? undefined : "waiting"));
+                assert.strictEqual(replicaAddress(ns, pod).clusterIP, before.clusterIP, "the address the peers and the connector list did not move");
             });
         });
     }

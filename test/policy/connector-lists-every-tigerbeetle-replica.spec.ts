@@ -1,4 +1,4 @@
-import { CLUSTER_ID, T, UNKNOWN, compliantStack, connectorConfigMaps, derivedFrom, expectViolations, generatedId, mutate, named, tigerbeetleAddresses, withPreviewUnknowns } from "./fixtures";
+import { CLUSTER_ID, T, UNKNOWN, compliantStack, connectorConfigMaps, derivedFrom, expectViolations, generatedId, mutate, named, replicaService, tigerbeetleAddresses, withPreviewUnknowns } from "./fixtures";
 import { Resource } from "./run";
 import { policyNamed, runPolicy } from "./run";
 
@@ -20,10 +20,21 @@ describe("connector-lists-every-tigerbeetle-replica", () => {
         ]);
     });
 
-    it("reports an address the StatefulSet does not serve", async () => {
-        const stray = "tigerbeetle-3.tigerbeetle-headless.tigerbeetle.svc.cluster.local:3000";
+    it("reports an address no replica Service has", async () => {
+        const stray = "10.96.0.99:3000";
         const v = await runPolicy(policy, withConnectorMaps(connectorConfigMaps([...addresses, stray])));
-        expectViolations(v, [["TIGERBEETLE_REPLICAS lists address", stray, "does not serve"], ["config.yaml settlement.tigerBeetleReplicas lists address", stray]]);
+        expectViolations(v, [["TIGERBEETLE_REPLICAS lists address", stray, "that no replica Service of StatefulSet tigerbeetle/tigerbeetle has"], ["config.yaml settlement.tigerBeetleReplicas lists address", stray]]);
+    });
+
+    it("reports the replicas' DNS names or pod IPs: they are not the addresses that never move", async () => {
+        const names = [0, 1, 2].map((i) => `tigerbeetle-${i}.tigerbeetle-headless.tigerbeetle.svc.cluster.local:3000`);
+        const v = await runPolicy(policy, withConnectorMaps(connectorConfigMaps(names)));
+        expectViolations(v, [
+            ["TIGERBEETLE_REPLICAS misses TigerBeetle replica addresses 10.96.0.10:3000, 10.96.0.11:3000, 10.96.0.12:3000 (3 of 3 listed)"],
+            ["TIGERBEETLE_REPLICAS lists addresses", names[0]],
+            ["config.yaml settlement.tigerBeetleReplicas misses"],
+            ["config.yaml settlement.tigerBeetleReplicas lists addresses"],
+        ]);
     });
 
     it("reports the addresses out of replica order", async () => {
@@ -53,33 +64,40 @@ describe("connector-lists-every-tigerbeetle-replica", () => {
         expectViolations(await runPolicy(policy, withConnectorMaps([])), [["Stack: no connector ConfigMap (connector-config or connector-app-config) lists the replicas of StatefulSet tigerbeetle/tigerbeetle"]]);
     });
 
-    it("reports a serviceName with no headless Service behind it", async () => {
-        const noHeadless = compliantStack().filter((r) => !named(T.service, "tigerbeetle-headless")(r));
-        expectViolations(await runPolicy(policy, noHeadless), [["StatefulSet tigerbeetle/tigerbeetle: spec.serviceName tigerbeetle-headless names no Service in tigerbeetle"]]);
-        const notHeadless = mutate(compliantStack(), named(T.service, "tigerbeetle-headless"), (p) => delete p.spec.clusterIP);
-        expectViolations(await runPolicy(policy, notHeadless), [["Service tigerbeetle/tigerbeetle-headless: is the StatefulSet's serviceName but not headless"]]);
+    it("reports a replica without a Service of its own, and a replica Service that is headless", async () => {
+        const without = compliantStack().filter((r) => !named(T.service, "tigerbeetle-replica-1")(r));
+        expectViolations(await runPolicy(policy, without), [["StatefulSet tigerbeetle/tigerbeetle: replica 1 has no Service of its own (none selects statefulset.kubernetes.io/pod-name: tigerbeetle-1), so its only address is its pod IP"]]);
+        const headless = mutate(compliantStack(), named(T.service, "tigerbeetle-replica-2"), (p) => (p.spec.clusterIP = "None"));
+        expectViolations(await runPolicy(policy, headless), [["Service tigerbeetle/tigerbeetle-replica-2: selects replica 2 but is headless"]]);
     });
 
     it("follows a five-replica cluster", async () => {
         const five = mutate(withConnectorMaps(connectorConfigMaps(tigerbeetleAddresses(5))), named(T.statefulSet, "tigerbeetle"), (p) => (p.spec.replicas = 5));
-        expectViolations(await runPolicy(policy, five), []);
-        const stale = mutate(compliantStack(), named(T.statefulSet, "tigerbeetle"), (p) => (p.spec.replicas = 5));
+        expectViolations(await runPolicy(policy, [...five, replicaService(3), replicaService(4)]), []);
+        expectViolations(await runPolicy(policy, five), [["replica 3 has no Service of its own"], ["replica 4 has no Service of its own"]]);
+        const stale = mutate([...compliantStack(), replicaService(3), replicaService(4)], named(T.statefulSet, "tigerbeetle"), (p) => (p.spec.replicas = 5));
         const v = await runPolicy(policy, stale);
         expectViolations(v, [["TIGERBEETLE_REPLICAS misses", "(3 of 5 listed)"], ["config.yaml settlement.tigerBeetleReplicas misses", "(3 of 5 listed)"]]);
     });
 
-    describe("in a preview of a generated cluster ID", () => {
+    describe("in a preview", () => {
         const identity = named(T.configMap, "tigerbeetle-cluster");
         const env = named(T.configMap, "connector-config");
         const app = named(T.configMap, "connector-app-config");
         const sts = named(T.statefulSet, "tigerbeetle");
+        const replicaSvc = (r: Resource) => r.type === T.service && /^tigerbeetle-replica-\d$/.test(r.props.metadata?.name);
 
         /**
-         * As the program's preview looks: the ledger's ID unknown (a RandomId), config.yaml (which
-         * embeds it) unknown, and both connector maps computed from the StatefulSet and the ID;
-         * `envGenerator` makes TIGERBEETLE_CLUSTER_ID come from another generated value instead.
+         * As an update's preview of the program looks: the ledger's ID unknown (a RandomId),
+         * config.yaml (which embeds it) unknown, both connector maps computed from the replica
+         * Services and the ID; `envGenerator` makes TIGERBEETLE_CLUSTER_ID come from another
+         * generated value instead; `fromEmpty` also leaves the Services' ClusterIPs unallocated
+         * and TIGERBEETLE_REPLICAS unknown, as a preview from an empty stack does.
          */
-        const preview = (resources: Resource[] = compliantStack(), { appFromSts = true, envGenerator }: { appFromSts?: boolean; envGenerator?: Resource } = {}) => {
+        const preview = (
+            resources: Resource[] = compliantStack(),
+            { appFromServices = true, envGenerator, fromEmpty = false }: { appFromServices?: boolean; envGenerator?: Resource; fromEmpty?: boolean } = {},
+        ) => {
             const ledgerId = generatedId();
             const isLedgerId = (x: Resource) => x.name === ledgerId.name;
             const isEnvId = (x: Resource) => x.name === (envGenerator ?? ledgerId).name;
@@ -87,29 +105,53 @@ describe("connector-lists-every-tigerbeetle-replica", () => {
             r = mutate(r, identity, (p) => (p.data.clusterId = UNKNOWN));
             r = mutate(r, env, (p) => (p.data.TIGERBEETLE_CLUSTER_ID = UNKNOWN));
             r = mutate(r, app, (p) => (p.data["config.yaml"] = UNKNOWN));
+            if (fromEmpty) {
+                r = mutate(r, replicaSvc, (p) => delete p.spec.clusterIP);
+                r = mutate(r, env, (p) => (p.data.TIGERBEETLE_REPLICAS = UNKNOWN));
+            }
             r = derivedFrom(r, identity, "data", isLedgerId);
-            r = derivedFrom(r, env, "data", (x) => sts(x) || isEnvId(x));
-            return derivedFrom(r, app, "data", (x) => isLedgerId(x) || (appFromSts && sts(x)));
+            r = derivedFrom(r, env, "data", (x) => replicaSvc(x) || isEnvId(x));
+            return derivedFrom(r, app, "data", (x) => isLedgerId(x) || (appFromServices && replicaSvc(x)));
         };
 
-        it("passes: config.yaml is computed from the StatefulSet like the checked TIGERBEETLE_REPLICAS, and both IDs are the one RandomId", async () => {
+        it("passes: config.yaml is computed from every replica Service like the checked TIGERBEETLE_REPLICAS, and both IDs are the one RandomId", async () => {
             expectViolations(await runPolicy(policy, preview()), []);
             expectViolations(await runPolicy(policy, withPreviewUnknowns(preview())), []);
+        });
+
+        it("passes from an empty stack: the ClusterIPs are not allocated yet and both lists are computed from every replica Service", async () => {
+            expectViolations(await runPolicy(policy, preview(compliantStack(), { fromEmpty: true })), []);
+            const notAll = derivedFrom(
+                mutate(preview(compliantStack(), { fromEmpty: true }), env, (_p, r) => (r.propertyDependencies = { data: [] })),
+                env,
+                "data",
+                (x) => x.props.metadata?.name === "tigerbeetle-replica-0",
+            );
+            expectViolations(await runPolicy(policy, notAll), [
+                ["connector-config: TIGERBEETLE_REPLICAS is unknown during preview and not computed from every replica Service"],
+                ["connector-config: TIGERBEETLE_CLUSTER_ID is unknown during preview and the ledger's cluster ID is unknown during preview"],
+            ]);
+        });
+
+        it("reports a fixed list while the ClusterIPs are not allocated yet: it cannot be theirs", async () => {
+            const fixed = mutate(preview(compliantStack(), { fromEmpty: true }), env, (p) => (p.data.TIGERBEETLE_REPLICAS = addresses.join(",")));
+            expectViolations(await runPolicy(policy, fixed), [["connector-config: TIGERBEETLE_REPLICAS lists 10.96.0.10:3000,10.96.0.11:3000,10.96.0.12:3000, but the replica Services' ClusterIPs are unknown during preview"]]);
         });
 
         it("still reports a missing address with the values a preview leaves unknown elsewhere, and then no longer vouches for the unknown config.yaml", async () => {
             const v = await runPolicy(policy, preview(withConnectorMaps(connectorConfigMaps([addresses[0], addresses[2]]))));
             expectViolations(v, [
                 ["ConfigMap m2m-connector/connector-config: TIGERBEETLE_REPLICAS misses TigerBeetle replica address", addresses[1]],
-                ["ConfigMap m2m-connector/connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview and not computed from StatefulSet tigerbeetle/tigerbeetle like a checked TIGERBEETLE_REPLICAS"],
+                ["ConfigMap m2m-connector/connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview and not computed from every replica Service of StatefulSet tigerbeetle/tigerbeetle"],
             ]);
         });
 
-        it("reports an unknown address list not computed from the StatefulSet", async () => {
-            const v = await runPolicy(policy, preview(compliantStack(), { appFromSts: false }));
-            expectViolations(v, [["connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview and not computed from StatefulSet tigerbeetle/tigerbeetle"]]);
+        it("reports an unknown address list not computed from the replica Services", async () => {
+            const v = await runPolicy(policy, preview(compliantStack(), { appFromServices: false }));
+            expectViolations(v, [["connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview and not computed from every replica Service"]]);
             const both = mutate(preview(), env, (p) => (p.data.TIGERBEETLE_REPLICAS = UNKNOWN));
-            expectViolations(await runPolicy(policy, both), [["connector-config: TIGERBEETLE_REPLICAS is unknown during preview"], ["connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview"]]);
+            const fromSts = derivedFrom(mutate(both, (r) => env(r) || app(r), (_p, r) => (r.propertyDependencies = { data: [] })), (r) => env(r) || app(r), "data", sts);
+            expectViolations(await runPolicy(policy, fromSts), [["connector-config: TIGERBEETLE_REPLICAS is unknown during preview"], ["connector-app-config: config.yaml settlement.tigerBeetleReplicas is unknown during preview"], ["TIGERBEETLE_CLUSTER_ID is unknown during preview and the ledger's cluster ID"], ["config.yaml settlement.tigerBeetleClusterId is unknown during preview and the ledger's"]]);
         });
 
         it("reports cluster IDs that are not known to match: another generated value, or a literal against the generated one", async () => {

@@ -165,8 +165,21 @@ export function claim(name: string, size = "10Gi"): Props {
     return { metadata: { name }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } };
 }
 
-export function tigerbeetleAddresses(replicas: number, namespace = "tigerbeetle"): string[] {
-    return Array.from({ length: replicas }, (_, i) => `tigerbeetle-${i}.tigerbeetle-headless.${namespace}.svc.cluster.local:3000`);
+/** The ClusterIP the API server gave replica `i`'s Service (in these fixtures). */
+export function replicaIp(i: number): string {
+    return `10.96.0.${10 + i}`;
+}
+
+export function tigerbeetleAddresses(replicas: number): string[] {
+    return Array.from({ length: replicas }, (_, i) => `${replicaIp(i)}:3000`);
+}
+
+/** Replica `i`'s own ClusterIP Service, selecting its pod alone, as the program registers it. */
+export function replicaService(i: number, ns = "tigerbeetle"): Resource {
+    const r = service(`tigerbeetle-replica-${i}`, ns, "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }], { clusterIP: replicaIp(i), publishNotReadyAddresses: true });
+    r.props.spec.selector = { ...r.props.spec.selector, "statefulset.kubernetes.io/pod-name": `tigerbeetle-${i}` };
+    r.props.metadata.annotations = { "pulumi.com/skipAwait": "true" };
+    return r;
 }
 
 /** The TigerBeetle StatefulSet as the program registers it. */
@@ -323,6 +336,7 @@ export function compliantStack(): Resource[] {
         serviceAccount("tigerbeetle", "tigerbeetle"),
         configMap("tigerbeetle-cluster", "tigerbeetle", { clusterId: CLUSTER_ID, replicaCount: "3" }),
         headlessService("tigerbeetle-headless", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }]),
+        ...[0, 1, 2].map((i) => replicaService(i)),
         service("tigerbeetle", "tigerbeetle", "tigerbeetle", [{ name: "tigerbeetle", port: 3000 }]),
         tb,
         pdb("tigerbeetle", "tigerbeetle", "tigerbeetle", { minAvailable: 2 }, "IfHealthyBudget"),

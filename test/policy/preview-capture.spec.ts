@@ -70,7 +70,7 @@ describe("preview capture", function () {
         assert.strictEqual(tb.props.spec.template.spec.containers[0].image, "ghcr.io/tigerbeetle/tigerbeetle:0.16.68");
         assert.strictEqual(find(prod, "StatefulSet", "agentstate").props.spec.template.spec.containers[0].image, "ghcr.io/agentstate/agentstate-server:v0.1.0-rc.1");
         assert.match(find(prod, "Deployment", "agent-runtime").props.spec.template.metadata.annotations["checksum/config"], /^[0-9a-f]{64}$/);
-        assert.match(find(prod, "ConfigMap", "connector-config").props.data.TIGERBEETLE_REPLICAS, /^tigerbeetle-0\./);
+        assert.strictEqual(find(prod, "ConfigMap", "connector-config").props.data.NODE_ID, "agent-connector");
         assert.strictEqual(find(prod, "Deployment", "connector").props.metadata.namespace, "m2m-connector");
     });
 
@@ -82,15 +82,18 @@ describe("preview capture", function () {
         }
     });
 
-    it("dev: prebuilt images and the literal cluster ID stay known; only generated Secret data and the secret checksums derived from it are unknown", () => {
+    it("dev: prebuilt images and the literal cluster ID stay known; only generated Secret data, the replica Services' ClusterIPs and what derives from them are unknown", () => {
         const unknown = dev.resources.filter((r) => r.unknownPaths.length > 0);
         assert.deepStrictEqual(unknown.map((r) => `${r.props.metadata.name} ${unknownIn(r).join(" ")}`).sort(), [
             "agentstate spec.template.metadata.annotations.checksum/secrets",
             "agentstate-cap-keys stringData",
             "business-logic spec.template.metadata.annotations.checksum/secrets",
-            "connector spec.template.metadata.annotations.checksum/secrets",
+            "connector spec.template.metadata.annotations.checksum/config spec.template.metadata.annotations.checksum/secrets",
+            "connector-app-config data.config.yaml",
+            "connector-config data.TIGERBEETLE_REPLICAS",
             "connector-secrets stringData",
             "postgres-credentials stringData",
+            "tigerbeetle spec.template.spec.containers[0].env[3].value",
         ]);
     });
 
@@ -101,7 +104,11 @@ describe("preview capture", function () {
         assert.ok(connector.dependencies.includes(image.urn));
         const id = ofKind(prod, "RandomId")[0];
         assert.ok(find(prod, "ConfigMap", "tigerbeetle-cluster").propertyDependencies.data.includes(id.urn));
-        assert.ok(find(prod, "ConfigMap", "connector-app-config").propertyDependencies.data.includes(find(prod, "StatefulSet", "tigerbeetle").urn));
+        const app = find(prod, "ConfigMap", "connector-app-config").propertyDependencies.data;
+        for (const i of [0, 1, 2]) {
+            assert.ok(app.includes(find(prod, "Service", `tigerbeetle-replica-${i}`).urn), `config.yaml is computed from replica ${i}'s Service`);
+        }
+        assert.ok(app.includes(find(prod, "ConfigMap", "tigerbeetle-cluster").urn), "and from the ledger's identity record");
     });
 
     it("an update's capture (not a preview) has no unknowns", async () => {
