@@ -19,6 +19,7 @@ import {
     podsLabelled,
     publicInternet,
     recommendedLabels,
+    scrapeAnnotations,
     selectorLabels,
     tcpPorts,
     volumeClaim,
@@ -141,8 +142,8 @@ export class AgencyTenant extends pulumi.ComponentResource {
                 volumeMounts: c.mounts,
                 ...httpProbes(c.portName ?? c.port, { ready: "/health" }),
             });
-        const sidecar = (role: string, port: number, resources: ResourceFigures) =>
-            tenantContainer({ role, port, image: args.agentImage, resources, mounts: [agentHome], brainUrl });
+        const sidecar = (role: string, port: number, resources: ResourceFigures, portName?: string) =>
+            tenantContainer({ role, port, portName, image: args.agentImage, resources, mounts: [agentHome], brainUrl });
 
         new k8s.apps.v1.StatefulSet(
             `${name}-agent`,
@@ -155,7 +156,10 @@ export class AgencyTenant extends pulumi.ComponentResource {
                     persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
                     selector: { matchLabels: selectorLabels(agentId) },
                     template: {
-                        metadata: podMetadata(agentId),
+                        // The elastic swarm counts the pending tasks: its /metrics serves
+                        // queue_length, which Prometheus scrapes and the Prometheus Adapter
+                        // serves to the HPA as a per-pod metric.
+                        metadata: podMetadata(agentId, scrapeAnnotations(AGENCY_PORTS.elasticSwarm)),
                         spec: hardenedPodSpec({
                             serviceAccountName: foundation.serviceAccount.metadata.name,
                             imagePullSecrets: foundation.imagePullSecrets,
@@ -173,7 +177,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
                                 }),
                                 sidecar("health-monitor", AGENCY_PORTS.healthMonitor, args.resources.healthMonitor),
                                 sidecar("swarm", AGENCY_PORTS.swarm, args.resources.swarm),
-                                sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm),
+                                sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm, "metrics"),
                             ],
                         }),
                     },
@@ -267,7 +271,7 @@ export class AgencyTenant extends pulumi.ComponentResource {
             policyTypes: ["Ingress", "Egress"],
             ingress: [
                 { from: [podsLabelled({})] },
-                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(AGENCY_PORTS.healthMonitor) },
+                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(AGENCY_PORTS.healthMonitor, AGENCY_PORTS.elasticSwarm) },
             ],
             egress: [
                 { to: [podsLabelled({})] },

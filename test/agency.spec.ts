@@ -26,6 +26,20 @@ describe("Agency", () => {
         ]);
     });
 
+    it("exports queue_length for its HPA: the elastic swarm's metrics port, scraped, reachable from monitoring only", () => {
+        for (const tenant of ["client-a", "client-b"]) {
+            const sts = find(prod, "StatefulSet", "agent", tenant);
+            const swarm = containerOf(sts, "elastic-swarm");
+            assert.deepStrictEqual(swarm.ports, [{ name: "metrics", containerPort: 3006 }]);
+            assert.deepStrictEqual(sts.props.spec.template.metadata.annotations, { "prometheus.io/scrape": "true", "prometheus.io/port": "3006", "prometheus.io/path": "/metrics" });
+            const metric = find(prod, "HorizontalPodAutoscaler", "agent-hpa", tenant).props.spec.metrics.find((m: any) => m.type === "Pods");
+            assert.strictEqual(metric.pods.metric.name, "queue_length");
+            const rules = find(prod, "NetworkPolicy", "tenant-isolation", tenant).props.spec.ingress;
+            const fromMonitoring = rules.find((r: any) => r.from[0].namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "monitoring");
+            assert.deepStrictEqual(fromMonitoring.ports.map((p: any) => p.port), [3004, 3006]);
+        }
+    });
+
     it("injects the tenant as COMPANY and mounts .agent and .agent/brain", () => {
         const agent = containerOf(find(prod, "StatefulSet", "agent", "client-b"), "agent");
         assert.strictEqual(envValue(agent, "COMPANY"), "client-b");

@@ -17,6 +17,7 @@ import { noSecretLiteralsInEnv } from "./no-secret-literals-in-env";
 import { capKeysOnlyInSecrets } from "./cap-keys-only-in-secrets";
 import { businessLogicHasHpa } from "./business-logic-has-hpa";
 import { agencyTenantsHaveHpa } from "./agency-tenants-have-hpa";
+import { autoscalerCustomMetricsAreExported } from "./autoscaler-custom-metrics-are-exported";
 import { metricsEndpointsAreScraped } from "./metrics-endpoints-are-scraped";
 import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds";
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
@@ -59,6 +60,7 @@ export const policies: Policies = [
     capKeysOnlyInSecrets,
     businessLogicHasHpa,
     agencyTenantsHaveHpa,
+    autoscalerCustomMetricsAreExported,
     metricsEndpointsAreScraped,
     resourceRequestsWithinBounds,
     workloadsHaveDisruptionBudgets,

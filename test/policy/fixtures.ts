@@ -264,6 +264,12 @@ export function priorityClass(name: string, value: number, preemptionPolicy: "Pr
     return res(T.priorityClass, { metadata: { name }, value, preemptionPolicy, description: name });
 }
 
+/** The agency's HPA: also on the tenants' per-pod queue_length (served by the Prometheus Adapter). */
+export function queueLengthHpa(h: Resource): Resource {
+    h.props.spec.metrics.push({ type: "Pods", pods: { metric: { name: "queue_length" }, target: { type: "AverageValue", averageValue: "5" } } });
+    return h;
+}
+
 /** A headless Service (the governing Service of a StatefulSet). */
 export function headlessService(name: string, ns: string, app: string, ports: { name: string; port: number }[]): Resource {
     return service(name, ns, app, ports, { clusterIP: "None", publishNotReadyAddresses: true });
@@ -436,13 +442,14 @@ export function compliantStack(): Resource[] {
             serviceName: "agent-pods",
             priorityClassName: TENANT_CLASS,
             spread: "preferred",
-            containers: ["agent", "health-monitor", "swarm", "elastic-swarm"].map((c) => container(c)),
+            annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "3006", "prometheus.io/path": "/metrics" },
+            containers: [...["agent", "health-monitor", "swarm"].map((c) => container(c)), container("elastic-swarm", { ports: [{ name: "metrics", containerPort: 3006 }] })],
             volumeClaimTemplates: [claim("agent")],
         }),
         headlessService("agent-pods", "client-a", "agency-agent", [{ name: "api", port: 3000 }]),
         statefulSet("brain", "client-a", { app: "agency-brain", serviceName: "brain-pods", priorityClassName: TENANT_CLASS, containers: [container("brain", { ports: [{ name: "api", containerPort: 3002 }] })] }),
         headlessService("brain-pods", "client-a", "agency-brain", [{ name: "api", port: 3002 }]),
-        hpa("agent-hpa", "client-a", { kind: "StatefulSet", name: "agent" }, 1, 5),
+        queueLengthHpa(hpa("agent-hpa", "client-a", { kind: "StatefulSet", name: "agent" }, 1, 5)),
         pdb("agent", "client-a", "agency-agent", { maxUnavailable: 1 }),
         networkPolicy("default-deny", "client-a", {}, ["Ingress", "Egress"]),
         networkPolicy("tenant-isolation", "client-a", {}, ["Ingress", "Egress"], { ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] }),
