@@ -1,5 +1,5 @@
 // The M2M agent platform on Kubernetes. Config is validated before any resource is
-// registered (config.ts); the tiers are composed in platform.ts.
+// registered (config/); the tiers are composed in platform.ts.
 import { loadConfig } from "./config";
 import { platform } from "./platform";
 

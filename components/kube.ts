@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { createHash, createHmac } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { ResourceFigures } from "../config";
 
 export type Container = k8s.types.input.core.v1.Container;
 export type Probe = k8s.types.input.core.v1.Probe;
@@ -16,11 +17,8 @@ export const MANAGED_BY = "pulumi";
 /** The UID/GID every platform container runs as unless its image needs another. */
 export const DEFAULT_UID = 1000;
 
-/** CPU and memory requests and limits, in Kubernetes quantity notation. */
-export interface ResourceFigures {
-    requests: { cpu: string; memory: string };
-    limits: { cpu: string; memory: string };
-}
+/** CPU and memory requests and limits: declared with the config (config/types.ts), re-exported for the tiers. */
+export type { ResourceFigures };
 
 export interface Identity {
     /** `app.kubernetes.io/name`: what the workload is (`tigerbeetle`, `m2m-connector`). */

@@ -1,0 +1,72 @@
+// The digital agency's key: its tenants (one namespace each) and their workloads.
+import { fig, hpa, image, optionalImage, quantity, readHpa, resources } from "./kinds";
+import { DNS_LABEL } from "./reader";
+import { Context, declare, group, int, list, section } from "./schema";
+import { AgencyConfig } from "./types";
+
+export const AGENCY = declare(
+    "agency",
+    "The digital agency, one namespace per tenant",
+    group({
+        tenants: list({ default: ["client-a"], of: "tenant names", note: "DNS-1123 labels" }),
+        image: image({ repo: "digital-agency" }),
+        brainImage: optionalImage({ repo: "digital-agency-brain", unset: "same as `image`" }),
+        agentStorage: quantity({ default: "5Gi" }),
+        brainStorage: quantity({ default: "10Gi" }),
+        hpa: hpa({ minReplicas: 1, maxReplicas: 5, cpuUtilization: 80, memoryUtilization: 80 }, { queueLengthTarget: int({ default: 5, min: 1 }) }),
+        resources: group({
+            agent: resources(fig("250m", "512Mi", "1000m", "1Gi")),
+            healthMonitor: resources(fig("50m", "64Mi", "200m", "256Mi")),
+            swarm: resources(fig("100m", "128Mi", "500m", "512Mi")),
+            elasticSwarm: resources(fig("50m", "64Mi", "200m", "256Mi")),
+            brain: resources(fig("250m", "512Mi", "1000m", "2Gi")),
+        }),
+    }),
+);
+
+export const AGENCY_KEYS = [AGENCY];
+
+/** `tierNamespaces`: the platform's own namespaces, which no tenant may take. */
+export function readAgency(ctx: Context, tierNamespaces: string[]): AgencyConfig {
+    const s = section(ctx, AGENCY);
+    const tenants = readTenants(ctx, s.read("tenants"), tierNamespaces);
+    const agencyImage = s.read("image");
+    const hpaSection = s.section("hpa");
+    const res = s.section("resources");
+    return {
+        tenants,
+        namespacePrefix: ctx.prefix ?? "",
+        image: agencyImage,
+        brainImage: s.read("brainImage") ?? agencyImage,
+        agentStorage: s.read("agentStorage"),
+        brainStorage: s.read("brainStorage"),
+        hpa: { ...readHpa(hpaSection), queueLengthTarget: hpaSection.read("queueLengthTarget") },
+        resources: {
+            agent: res.read("agent"),
+            healthMonitor: res.read("healthMonitor"),
+            swarm: res.read("swarm"),
+            elasticSwarm: res.read("elasticSwarm"),
+            brain: res.read("brain"),
+        },
+    };
+}
+
+/** Tenant names: DNS-1123 labels (with the prefix), each once, none a tier's namespace. */
+function readTenants(ctx: Context, listed: unknown[], tierNamespaces: string[]): string[] {
+    const { r } = ctx;
+    const prefix = ctx.prefix ?? "";
+    const tenants: string[] = [];
+    for (const t of listed) {
+        const name = String(t);
+        if (!DNS_LABEL.test(name) || `${prefix}${name}`.length > 63) {
+            r.fail("agency.tenants", `tenant ${JSON.stringify(t)} is not a DNS-1123 label`, "use lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters with the namespace prefix");
+        } else if (tenants.includes(name)) {
+            r.fail("agency.tenants", `tenant ${name} is listed twice`, "list each tenant once");
+        } else if (tierNamespaces.includes(`${prefix}${name}`)) {
+            r.fail("agency.tenants", `tenant ${name} would share namespace ${prefix}${name} with a platform tier`, "rename the tenant");
+        } else {
+            tenants.push(name);
+        }
+    }
+    return tenants;
+}

@@ -1,0 +1,166 @@
+// The typed platform config the tiers receive. Nothing here reads pulumi.Config: the
+// config layer (this folder) fills these from the stack's keys, declared once each in
+// the tier's module (stack.ts, tigerbeetle.ts, ...), and the components take them as
+// plain typed args.
+import * as pulumi from "@pulumi/pulumi";
+
+export const PROJECT = "m2m-platform";
+
+/** CPU and memory requests and limits, in Kubernetes quantity notation. */
+export interface ResourceFigures {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+export type Environment = "dev" | "prod";
+
+/** A prebuilt image reference, or a build that is pushed to the configured registry. */
+export type ImageSpec =
+    | { kind: "prebuilt"; ref: string }
+    | {
+          kind: "build";
+          context: string;
+          dockerfile?: string;
+          target?: string;
+          args?: Record<string, string>;
+          repository: string;
+          tag: string;
+      };
+
+export interface RegistryConfig {
+    server: string;
+    username?: string;
+    password?: pulumi.Output<string>;
+}
+
+export interface IngressConfig {
+    className: string;
+    controllerNamespace: string;
+    tls?: { secretName?: string; clusterIssuer?: string };
+    hosts: { spsp: string; btp: string; explorer: string; agentState: string };
+}
+
+export interface HpaConfig {
+    minReplicas: number;
+    maxReplicas: number;
+    cpuUtilization: number;
+    memoryUtilization: number;
+}
+
+/** The TigerBeetle cluster ID: a fixed 128-bit decimal, or generated once with @pulumi/random. */
+export type ClusterIdSpec = { mode: "fixed"; value: string } | { mode: "generate" };
+
+export interface TigerBeetleConfig {
+    namespace: string;
+    replicas: number;
+    clusterId: ClusterIdSpec;
+    image: ImageSpec;
+    storage: string;
+    cacheGrid: string;
+    resources: ResourceFigures;
+}
+
+export interface ConnectorSecrets {
+    evmPrivateKey: pulumi.Output<string>;
+    m2mTokenAddress: pulumi.Output<string>;
+    tokenNetworkRegistry: pulumi.Output<string>;
+}
+
+export interface ConnectorConfig {
+    namespace: string;
+    replicas: number;
+    image: ImageSpec;
+    nodeId: string;
+    logLevel: string;
+    settlement: { enabled: boolean; preference: string; threshold: number; feePercentage: number };
+    explorer: { enabled: boolean; retentionDays: number; maxEvents: number };
+    localDeliveryTimeoutMs: number;
+    /** Undefined only in dev: the tier then generates a throwaway key. */
+    secrets?: ConnectorSecrets;
+    resources: ResourceFigures;
+}
+
+export interface AgentRuntimeConfig {
+    namespace: string;
+    replicas: number;
+    image: ImageSpec;
+    nodeId: string;
+    baseAddress: string;
+    businessLogicTimeoutMs: number;
+    sessionTtlMs: number;
+    spspEnabled: boolean;
+    logLevel: string;
+    resources: ResourceFigures;
+}
+
+export type DatabaseConfig =
+    | { mode: "postgres"; image: ImageSpec; storage: string; resources: ResourceFigures }
+    | {
+          mode: "external";
+          url: pulumi.Output<string>;
+          /**
+           * Where the managed database is: the CIDRs (unset: any public address, outside the
+           * private ranges) and the port the business logic may reach.
+           */
+          egress: { cidrs?: string[]; port: number };
+      };
+
+export interface BusinessLogicConfig {
+    namespace: string;
+    replicas: number;
+    image: ImageSpec;
+    logLevel: string;
+    hpa: HpaConfig;
+    database: DatabaseConfig;
+    resources: ResourceFigures;
+}
+
+export interface AgentStateConfig {
+    namespace: string;
+    image: ImageSpec;
+    region: string;
+    storage: string;
+    capKeys: { activeId: string; nextId: string };
+    watchBufferSize: number;
+    watchBufferBytes: number;
+    /**
+     * `certManager`: the service certificate comes from `issuer` (an in-cluster ClusterIssuer,
+     * such as a company CA) or, unset, from a CA the program creates in AgentState's
+     * namespace. Public ACME issuers refuse `*.svc.cluster.local` names.
+     */
+    tls: { mode: "none" } | { mode: "secret"; secretName: string } | { mode: "certManager"; issuer?: string };
+    grafanaDashboard: boolean;
+    resources: ResourceFigures;
+}
+
+export interface AgencyConfig {
+    tenants: string[];
+    namespacePrefix: string;
+    image: ImageSpec;
+    brainImage: ImageSpec;
+    agentStorage: string;
+    brainStorage: string;
+    hpa: HpaConfig & { queueLengthTarget: number };
+    resources: {
+        agent: ResourceFigures;
+        healthMonitor: ResourceFigures;
+        swarm: ResourceFigures;
+        elasticSwarm: ResourceFigures;
+        brain: ResourceFigures;
+    };
+}
+
+export interface PlatformConfig {
+    stack: string;
+    environment: Environment;
+    storageClass?: string;
+    registry?: RegistryConfig;
+    ingress?: IngressConfig;
+    monitoringNamespace: string;
+    tigerbeetle: TigerBeetleConfig;
+    connector: ConnectorConfig;
+    agentRuntime: AgentRuntimeConfig;
+    businessLogic: BusinessLogicConfig;
+    agentState: AgentStateConfig;
+    agency: AgencyConfig;
+}
