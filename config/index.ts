@@ -3,7 +3,8 @@
 //
 // Each key is declared once, in the module of the tier it configures (stack.ts for the
 // stack-wide keys): its fields with their defaults, documentation and checks. The program
-// reads the stack through those declarations.
+// reads the stack through those declarations; Pulumi.yaml's `config:` block and the
+// README's config table are rendered from them (`npm run config:docs`).
 //
 // Every problem is collected and reported together, each naming the config key and the
 // fix, so a bad stack fails in one `pulumi preview` with nothing touched.

@@ -1,6 +1,8 @@
 // How a config key is declared, once: its fields, each with its default (per environment
 // where dev and prod differ), its documentation and its check. The program reads the
-// stack through these declarations.
+// stack through these declarations, and docs.ts renders Pulumi.yaml's `config:` block and
+// the README's config table from the same ones (specs in test/config-declarations.spec.ts
+// fail when either drifts).
 import * as pulumi from "@pulumi/pulumi";
 import { Json, Reader } from "./reader";
 import { Environment, RegistryConfig, ResourceFigures } from "./types";
