@@ -1,7 +1,12 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { IMAGE_BUILD_TYPES, SECURITY, UNKNOWN_TEXT, containerLabel, get, imagePinProblem, isUnknown, message, propertySources, str, workloadOf } from "../lib";
+import { IMAGE_BUILD_TYPES, SECURITY, UNKNOWN_TEXT, configOf, containerLabel, get, imagePinProblem, isUnknown, message, propertySources, str, workloadOf } from "../lib";
+
+interface Config {
+    requireDigest: boolean;
+}
 
 const FIX = (name: string) => `pin ${name}'s image to a version tag or @sha256 digest (prebuilt refs in the stack config; builds are pushed and pinned by digest)`;
+const DIGEST_FIX = (name: string) => `pin ${name}'s image by digest: <repo>:<tag>@sha256:<64 hex> in the stack config (\`docker buildx imagetools inspect <repo>:<tag>\` prints it), or let the stack build it`;
 
 /**
  * Every image is a version tag or an @sha256 digest, so a deploy is reproducible. A stack
@@ -12,7 +17,17 @@ export const imagesArePinned: StackValidationPolicy = {
     name: "images-are-pinned",
     description: "Every container image is pinned: an @sha256 digest or an explicit tag other than `latest`; an image the stack builds is pinned by its pushed digest.",
     enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            requireDigest: {
+                type: "boolean",
+                default: false,
+                description: "Accept only @sha256 digests: a tag can be moved to other content by whoever can push to the repository, a digest cannot.",
+            },
+        },
+    },
     validateStack: (args, report) => {
+        const cfg = configOf<Config>(args, imagesArePinned.configSchema!);
         let workloads = 0;
         for (const r of args.resources) {
             const w = workloadOf(r.type, r.props, r.urn, r.name);
@@ -42,6 +57,8 @@ export const imagesArePinned: StackValidationPolicy = {
                 const problem = imagePinProblem(image);
                 if (problem) {
                     report(message(w.ref, `${containerLabel(c)} ${problem}`, SECURITY.imagePinning, FIX(c.name)), w.urn);
+                } else if (cfg.requireDigest && !image!.includes("@sha256:")) {
+                    report(message(w.ref, `${containerLabel(c)} image ${image} is pinned by tag only, and this stack requires digests`, SECURITY.imagePinning, DIGEST_FIX(c.name)), w.urn);
                 }
             }
         }

@@ -39,4 +39,32 @@ describe("images-are-pinned", () => {
         // A build whose digest is already known does not explain an unknown image.
         expectViolations(await runPolicy(policy, builtImage(compliantStack(), named(T.deployment, "agent-runtime"), { digest: "known" })), v);
     });
+
+    describe("with requireDigest (a policy setting)", () => {
+        const requireDigest = { "images-are-pinned": { requireDigest: true } };
+        const DIGEST = `@sha256:${"ab".repeat(32)}`;
+        const onlyDigests = (resources: ReturnType<typeof compliantStack>) =>
+            resources.map((r) => {
+                const props = JSON.parse(JSON.stringify(r.props));
+                for (const c of props.spec?.template?.spec?.containers ?? []) {
+                    c.image = c.image.includes("@") ? c.image : `${c.image}${DIGEST}`;
+                }
+                return { ...r, props };
+            });
+
+        it("passes digests, tag@digest included, and images the stack builds", async () => {
+            expectViolations(await runPolicy(policy, onlyDigests(compliantStack()), requireDigest), []);
+            const built = builtImage(onlyDigests(compliantStack()), named(T.deployment, "connector"));
+            expectViolations(await runPolicy(policy, built, requireDigest), []);
+        });
+
+        it("reports an image pinned by tag only", async () => {
+            const tagged = mutate(onlyDigests(compliantStack()), named(T.statefulSet, "tigerbeetle"), (p) => (firstContainer(p).image = "ghcr.io/tigerbeetle/tigerbeetle:0.16.68"));
+            expectViolations(await runPolicy(policy, tagged, requireDigest), [["StatefulSet tigerbeetle/tigerbeetle: container tigerbeetle image ghcr.io/tigerbeetle/tigerbeetle:0.16.68 is pinned by tag only, and this stack requires digests", "Fix: pin tigerbeetle's image by digest"]]);
+        });
+
+        it("is off by default: a version tag passes", async () => {
+            expectViolations(await runPolicy(policy, compliantStack()), []);
+        });
+    });
 });
