@@ -13,12 +13,13 @@ export const AGENCY = declare(
         brainImage: optionalImage({ repo: "digital-agency-brain", unset: "same as `image`" }),
         agentStorage: quantity({ default: "5Gi" }),
         brainStorage: quantity({ default: "10Gi" }),
-        hpa: hpa({ minReplicas: 1, maxReplicas: 5, cpuUtilization: 80, memoryUtilization: 80 }, { queueLengthTarget: int({ default: 5, min: 1 }) }),
+        hpa: hpa({ minReplicas: 1, maxReplicas: 5, cpuUtilization: 80, memoryUtilization: 85 }, { queueLengthTarget: int({ default: 5, min: 1 }) }),
+        // The agent pod is autoscaled: memory limit = request (README, "Autoscaling").
         resources: group({
-            agent: resources(fig("250m", "512Mi", "1000m", "1Gi")),
-            healthMonitor: resources(fig("50m", "64Mi", "200m", "256Mi")),
-            swarm: resources(fig("100m", "128Mi", "500m", "512Mi")),
-            elasticSwarm: resources(fig("50m", "64Mi", "200m", "256Mi")),
+            agent: resources(fig("250m", "1Gi", "1000m", "1Gi")),
+            healthMonitor: resources(fig("50m", "128Mi", "200m", "128Mi")),
+            swarm: resources(fig("100m", "256Mi", "500m", "256Mi")),
+            elasticSwarm: resources(fig("50m", "128Mi", "200m", "128Mi")),
             brain: resources(fig("250m", "512Mi", "1000m", "2Gi")),
         }),
     }),

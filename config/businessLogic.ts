@@ -15,7 +15,7 @@ export const BUSINESS_LOGIC = declare(
         replicas: int({ default: { dev: 2, prod: 3 }, min: 1, max: 100 }),
         image: image({ repo: "my-business-logic" }),
         logLevel: logLevel(),
-        hpa: hpa({ minReplicas: 2, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 80 }),
+        hpa: hpa({ minReplicas: 2, maxReplicas: 20, cpuUtilization: 70, memoryUtilization: 85 }),
         database: group({
             mode: oneOf({ values: ["postgres", "external"] as const, default: "postgres", note: "postgres: an in-cluster StatefulSet" }),
             image: image({ repo: "postgres", default: POSTGRES_IMAGE }),
@@ -29,7 +29,8 @@ export const BUSINESS_LOGIC = declare(
             }),
             port: int({ default: 5432, min: 1, max: 65535, note: "external" }),
         }),
-        resources: resources({ dev: fig("100m", "128Mi", "500m", "512Mi"), prod: fig("200m", "256Mi", "1000m", "1Gi") }),
+        // Memory limit = request on the autoscaled pods: see README, "Autoscaling".
+        resources: resources({ dev: fig("100m", "256Mi", "500m", "256Mi"), prod: fig("200m", "512Mi", "1000m", "512Mi") }),
     }),
 );
 

@@ -54,7 +54,7 @@ describe("Agency", () => {
         assert.strictEqual(brain.props.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "10Gi");
     });
 
-    it("scales 1-5 agents on CPU 80%, memory 80% and a queue_length of 5 per pod", () => {
+    it("scales 1-5 agents on CPU 80%, memory 85% and a queue_length of 5 per pod, with memory limits equal to requests", () => {
         const hpa = find(prod, "HorizontalPodAutoscaler", "agent-hpa", "client-a").props.spec;
         assert.deepStrictEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "StatefulSet", name: "agent" });
         assert.strictEqual(hpa.minReplicas, 1);
@@ -63,7 +63,10 @@ describe("Agency", () => {
             type: "Pods",
             pods: { metric: { name: "queue_length" }, target: { type: "AverageValue", averageValue: "5" } },
         });
-        assert.deepStrictEqual(hpa.metrics.slice(0, 2).map((m: any) => m.resource.target.averageUtilization), [80, 80]);
+        assert.deepStrictEqual(hpa.metrics.slice(0, 2).map((m: any) => m.resource.target.averageUtilization), [80, 85]);
+        for (const c of find(prod, "StatefulSet", "agent", "client-a").props.spec.template.spec.containers) {
+            assert.strictEqual(c.resources.limits.memory, c.resources.requests.memory, c.name);
+        }
     });
 
     it("isolates tenants: no policy in one tenant's namespace names another tenant's", () => {

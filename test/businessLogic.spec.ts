@@ -14,7 +14,7 @@ describe("BusinessLogic", () => {
         assert.strictEqual(find(prod, "Deployment", "business-logic").props.spec.replicas, 3);
     });
 
-    it("scales 2-20 replicas on CPU 70% and memory 80%", () => {
+    it("scales 2-20 replicas on CPU 70% and memory 85%, with memory limits equal to requests so that it can scale back down", () => {
         const hpa = find(prod, "HorizontalPodAutoscaler", "business-logic-hpa").props.spec;
         assert.deepStrictEqual(hpa.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "business-logic" });
         assert.strictEqual(hpa.minReplicas, 2);
@@ -23,9 +23,13 @@ describe("BusinessLogic", () => {
             hpa.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization]),
             [
                 ["cpu", 70],
-                ["memory", 80],
+                ["memory", 85],
             ],
         );
+        for (const stack of [dev, prod]) {
+            const r = containerOf(find(stack, "Deployment", "business-logic"), "business-logic").resources;
+            assert.strictEqual(r.limits.memory, r.requests.memory, "a limit above the request keeps utilization above the target");
+        }
     });
 
     it("takes pods out of endpoints on a failed /health, and restarts only those whose port stops answering", () => {

@@ -18,6 +18,7 @@ import { capKeysOnlyInSecrets } from "./cap-keys-only-in-secrets";
 import { businessLogicHasHpa } from "./business-logic-has-hpa";
 import { agencyTenantsHaveHpa } from "./agency-tenants-have-hpa";
 import { autoscalerCustomMetricsAreExported } from "./autoscaler-custom-metrics-are-exported";
+import { hpaMemoryTargetsAllowScaleDown } from "./hpa-memory-targets-allow-scale-down";
 import { metricsEndpointsAreScraped } from "./metrics-endpoints-are-scraped";
 import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds";
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
@@ -61,6 +62,7 @@ export const policies: Policies = [
     businessLogicHasHpa,
     agencyTenantsHaveHpa,
     autoscalerCustomMetricsAreExported,
+    hpaMemoryTargetsAllowScaleDown,
     metricsEndpointsAreScraped,
     resourceRequestsWithinBounds,
     workloadsHaveDisruptionBudgets,

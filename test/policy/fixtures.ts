@@ -264,6 +264,15 @@ export function priorityClass(name: string, value: number, preemptionPolicy: "Pr
     return res(T.priorityClass, { metadata: { name }, value, preemptionPolicy, description: name });
 }
 
+/** An autoscaled container's figures, as the program sets them: memory limit = request. */
+export const AUTOSCALED = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+
+/** An HPA also on memory, at the program's 85 % of requests. */
+export function memoryHpa(h: Resource): Resource {
+    h.props.spec.metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 85 } } });
+    return h;
+}
+
 /** The agency's HPA: also on the tenants' per-pod queue_length (served by the Prometheus Adapter). */
 export function queueLengthHpa(h: Resource): Resource {
     h.props.spec.metrics.push({ type: "Pods", pods: { metric: { name: "queue_length" }, target: { type: "AverageValue", averageValue: "5" } } });
@@ -392,10 +401,10 @@ export function compliantStack(): Resource[] {
         deployment("business-logic", "my-agent", {
             replicas: 3,
             spread: "preferred",
-            containers: [container("business-logic", { env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-credentials", key: "DATABASE_URL" } } }] })],
+            containers: [container("business-logic", { resources: AUTOSCALED, env: [{ name: "DATABASE_URL", valueFrom: { secretKeyRef: { name: "postgres-credentials", key: "DATABASE_URL" } } }] })],
         }),
         service("business-logic", "my-agent", "business-logic", [{ name: "http", port: 8080 }]),
-        hpa("business-logic-hpa", "my-agent", { kind: "Deployment", name: "business-logic" }, 2, 20),
+        memoryHpa(hpa("business-logic-hpa", "my-agent", { kind: "Deployment", name: "business-logic" }, 2, 20)),
         pdb("business-logic", "my-agent", "business-logic", { maxUnavailable: 1 }),
         ...networkBaseline("my-agent", "business-logic"),
         // AgentState
@@ -443,13 +452,13 @@ export function compliantStack(): Resource[] {
             priorityClassName: TENANT_CLASS,
             spread: "preferred",
             annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "3006", "prometheus.io/path": "/metrics" },
-            containers: [...["agent", "health-monitor", "swarm"].map((c) => container(c)), container("elastic-swarm", { ports: [{ name: "metrics", containerPort: 3006 }] })],
+            containers: [...["agent", "health-monitor", "swarm"].map((c) => container(c, { resources: AUTOSCALED })), container("elastic-swarm", { resources: AUTOSCALED, ports: [{ name: "metrics", containerPort: 3006 }] })],
             volumeClaimTemplates: [claim("agent")],
         }),
         headlessService("agent-pods", "client-a", "agency-agent", [{ name: "api", port: 3000 }]),
         statefulSet("brain", "client-a", { app: "agency-brain", serviceName: "brain-pods", priorityClassName: TENANT_CLASS, containers: [container("brain", { ports: [{ name: "api", containerPort: 3002 }] })] }),
         headlessService("brain-pods", "client-a", "agency-brain", [{ name: "api", port: 3002 }]),
-        queueLengthHpa(hpa("agent-hpa", "client-a", { kind: "StatefulSet", name: "agent" }, 1, 5)),
+        queueLengthHpa(memoryHpa(hpa("agent-hpa", "client-a", { kind: "StatefulSet", name: "agent" }, 1, 5))),
         pdb("agent", "client-a", "agency-agent", { maxUnavailable: 1 }),
         networkPolicy("default-deny", "client-a", {}, ["Ingress", "Egress"]),
         networkPolicy("tenant-isolation", "client-a", {}, ["Ingress", "Egress"], { ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] }),
