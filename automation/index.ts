@@ -1,12 +1,13 @@
-// The deploy driver users' CI calls: `npm run deploy -- preview|up|destroy --stack dev`.
+// The deploy driver users' CI calls: `npm run deploy -- preview|up|destroy|drift --stack dev`.
 // It runs the real Pulumi engine through the Automation API with a local file backend, a
 // passphrase secrets provider and the policy pack, streams progress, writes a Markdown
-// summary and exits non-zero on mandatory policy violations or failures.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+// summary and exits non-zero on mandatory policy violations or failures (1), or when a
+// drift check finds objects changed outside Pulumi (3).
+import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { UsageError, resolveOptions } from "./options";
+import { DriverOptions, UsageError, resolveOptions } from "./options";
 import { removeEmptyCheckpointAttributes } from "./recover";
 import { RunSummary } from "./summary";
 
@@ -29,45 +30,64 @@ async function main(): Promise<number> {
         { envVars: opts.env, secretsProvider: "passphrase" },
     );
     const summary = new RunSummary(opts.operation, opts.stack);
-    const common = {
-        onOutput: (out: string) => process.stdout.write(out),
-        onEvent: (event: Parameters<RunSummary["onEvent"]>[0]) => summary.onEvent(event),
-        ...(opts.policyPack ? { policyPacks: [opts.policyPack], policyPackConfigs: [opts.policyPackConfig!] } : {}),
-    };
-
     let runError: unknown;
     try {
-        switch (opts.operation) {
-            case "preview":
-                await stack.preview({ ...common, diff: true });
-                break;
-            case "up":
-                await stack.up(common);
-                break;
-            case "refresh":
-                await stack.refresh({ onOutput: common.onOutput, onEvent: common.onEvent, clearPendingCreates: opts.clearPendingCreates });
-                break;
-            case "cancel":
-                // Removes the lock an engine that was killed left behind (the file and S3 backends).
-                await stack.cancel();
-                break;
-            case "destroy":
-                if (opts.environment === "dev") {
-                    // Dev protects the ledger's identity like prod, so that a cluster ID change is
-                    // refused at preview; tearing dev down is the one place that lifts it.
-                    await unprotectAll(stack);
-                }
-                await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
-        }
+        await run(stack, opts, summary);
     } catch (err) {
         runError = err;
         summary.errors.push(engineError(err));
     }
     const outputs =
-        opts.operation === "preview" ? summary.previewOutputs() : opts.operation === "destroy" || opts.operation === "cancel" || runError ? {} : await stack.outputs();
+        opts.operation === "preview"
+            ? summary.previewOutputs()
+            : opts.operation === "destroy" || opts.operation === "cancel" || opts.operation === "drift" || runError
+              ? {}
+              : await stack.outputs();
     fs.writeFileSync(opts.summaryPath, summary.render(outputs));
     console.log(`summary written to ${opts.summaryPath}`);
-    if (opts.operation === "up" && !runError) {
+    report(opts, summary, outputs, runError === undefined);
+    return summary.exitCode;
+}
+
+/** Runs the operation, feeding the engine's events to the summary. */
+async function run(stack: Stack, opts: DriverOptions, summary: RunSummary): Promise<void> {
+    const common = {
+        onOutput: (out: string) => process.stdout.write(out),
+        onEvent: (event: Parameters<RunSummary["onEvent"]>[0]) => summary.onEvent(event),
+        ...(opts.policyPack ? { policyPacks: [opts.policyPack], policyPackConfigs: [opts.policyPackConfig!] } : {}),
+    };
+    switch (opts.operation) {
+        case "preview":
+            await stack.preview({ ...common, diff: true });
+            break;
+        case "up":
+            await stack.up(common);
+            break;
+        case "refresh":
+            await stack.refresh({ onOutput: common.onOutput, onEvent: common.onEvent, clearPendingCreates: opts.clearPendingCreates });
+            break;
+        case "drift":
+            // `pulumi refresh --preview-only`: reads every object and changes neither the
+            // cluster nor the state; the summary lists what differs.
+            await stack.previewRefresh({ onOutput: common.onOutput, onEvent: common.onEvent });
+            break;
+        case "cancel":
+            // Removes the lock an engine that was killed left behind (the file and S3 backends).
+            await stack.cancel();
+            break;
+        case "destroy":
+            if (opts.environment === "dev") {
+                // Dev protects the ledger's identity like prod, so that a cluster ID change is
+                // refused at preview; tearing dev down is the one place that lifts it.
+                await unprotectAll(stack);
+            }
+            await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
+    }
+}
+
+/** The run's outcome on the console: endpoints after an up that completed, violations, drift, errors. */
+function report(opts: DriverOptions, summary: RunSummary, outputs: OutputMap, completed: boolean): void {
+    if (opts.operation === "up" && completed) {
         console.log("endpoints:");
         for (const [name, o] of Object.entries(outputs)) {
             console.log(`  ${name}: ${o.secret ? "(secret)" : JSON.stringify(o.value)}`);
@@ -76,10 +96,12 @@ async function main(): Promise<number> {
     for (const v of summary.mandatoryViolations) {
         console.error(`mandatory policy violation ${v.policy}: ${v.message}`);
     }
+    for (const d of summary.drift.values()) {
+        console.error(`drift: ${d.urn} ${d.op === "delete" ? "deleted" : `changed: ${d.properties.join(", ") || "(properties not reported)"}`}`);
+    }
     for (const e of summary.errors) {
         console.error(e.startsWith("error:") ? e : `error: ${e}`);
     }
-    return summary.failed ? 1 : 0;
 }
 
 /** `pulumi state unprotect --all`, through the Automation API's state export and import. */

@@ -4,8 +4,9 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 
-export type Operation = "preview" | "up" | "destroy" | "refresh" | "cancel";
-const OPERATIONS: readonly string[] = ["preview", "up", "destroy", "refresh", "cancel"];
+/** `drift`: a refresh preview (`pulumi refresh --preview-only`) that fails when the cluster differs from the state. */
+export type Operation = "preview" | "up" | "destroy" | "refresh" | "cancel" | "drift";
+const OPERATIONS: readonly string[] = ["preview", "up", "destroy", "refresh", "cancel", "drift"];
 
 export interface DriverOptions {
     operation: Operation;
@@ -35,7 +36,7 @@ export class UsageError extends Error {
     }
 }
 
-const USAGE = "usage: npm run deploy -- preview|up|destroy|refresh|cancel --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy] [--clear-pending-creates]";
+const USAGE = "usage: npm run deploy -- preview|up|destroy|refresh|cancel|drift --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy] [--clear-pending-creates]";
 
 export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
     const [operation, ...rest] = argv;
@@ -79,7 +80,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         throw new UsageError(`no stack file ${path.basename(stackFile)}: create it (copy Pulumi.dev.yaml) and set m2m-platform:environment`);
     }
     const environment = stackEnvironment(stackFile);
-    // The pack judges what an operation registers: previews and updates, not refresh or cancel.
+    // The pack judges what an operation registers: previews and updates, not refresh, drift or cancel.
     policy &&= operation === "preview" || operation === "up";
     if (policy && !fs.existsSync(path.join(policyPackDir, "PulumiPolicy.yaml"))) {
         throw new UsageError(`no policy pack at ${policyPackDir} (no PulumiPolicy.yaml): check --policy-pack or M2M_POLICY_PACK, or pass --no-policy`);

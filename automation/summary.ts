@@ -1,6 +1,7 @@
-// Collects the engine's events during a preview, up or destroy and renders the Markdown
-// summary reviewers read: changes by tier, policy violations, failures and endpoints.
-import type { EngineEvent, OutputMap } from "@pulumi/pulumi/automation";
+// Collects the engine's events during a preview, up, destroy, refresh or drift check and
+// renders the Markdown summary reviewers read: changes by tier, drift, policy violations,
+// failures and endpoints.
+import type { EngineEvent, OutputMap, StepEventMetadata } from "@pulumi/pulumi/automation";
 
 export interface Change {
     op: string;
@@ -15,7 +16,32 @@ export interface Violation {
     resource?: string;
 }
 
+/** An object the cluster holds differently from the stack's state: changed or deleted outside Pulumi. */
+export interface Drift {
+    urn: string;
+    type: string;
+    name: string;
+    /** `update`: its properties differ; `delete`: it is gone. */
+    op: "update" | "delete";
+    /** The property paths that differ, each with how (`changed`, `added`, `removed`); never values. */
+    properties: string[];
+}
+
+/** The driver's exit codes. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const;
+
 const NO_CHANGE = new Set(["same", "read", "refresh"]);
+/** Operations whose engine events report drift: a refresh, and the drift check (a refresh preview). */
+const REFRESHES = new Set(["refresh", "drift"]);
+/** How an inverted refresh diff reads: from the state to what the cluster holds. */
+const DIFF_WORDS: Record<string, string> = {
+    add: "added",
+    "add-replace": "added, would replace",
+    delete: "removed",
+    "delete-replace": "removed, would replace",
+    update: "changed",
+    "update-replace": "changed, would replace",
+};
 /** How the engine's events carry a value that is not known until apply. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const TIER_PREFIX = "m2m:platform:";
@@ -31,6 +57,8 @@ export class RunSummary {
     readonly changes = new Map<string, Change[]>();
     readonly violations: Violation[] = [];
     readonly errors: string[] = [];
+    /** Refresh and drift check: what differs outside Pulumi, by URN. */
+    readonly drift = new Map<string, Drift>();
     totals: Record<string, number> = {};
     /**
      * The outputs this run computed for the stack, as the engine's events carry them
@@ -69,6 +97,17 @@ export class RunSummary {
         if (stackOutputs?.type === "pulumi:pulumi:Stack" && stackOutputs.new) {
             this.stackOutputs = stackOutputs.new.outputs ?? {};
         }
+        // A refresh reports each resource once it is read, with what it found: `update` when
+        // the object differs from the state, `delete` when it is gone.
+        if (stackOutputs && REFRESHES.has(this.operation) && (stackOutputs.op === "update" || stackOutputs.op === "delete")) {
+            this.drift.set(stackOutputs.urn, {
+                urn: stackOutputs.urn,
+                type: stackOutputs.type,
+                name: stackOutputs.urn.split("::").pop() ?? stackOutputs.urn,
+                op: stackOutputs.op,
+                properties: stackOutputs.op === "delete" ? [] : driftedProperties(stackOutputs),
+            });
+        }
         if (event.summaryEvent) {
             this.totals = { ...event.summaryEvent.resourceChanges } as Record<string, number>;
         }
@@ -92,12 +131,46 @@ export class RunSummary {
         return this.mandatoryViolations.length > 0 || this.errors.length > 0;
     }
 
+    /** 1 on a failure; for a drift check, 3 when something changed outside Pulumi. */
+    get exitCode(): number {
+        if (this.failed) {
+            return EXIT.failed;
+        }
+        return this.operation === "drift" && this.drift.size > 0 ? EXIT.drift : EXIT.ok;
+    }
+
+    /** The Drift section: every object changed outside Pulumi and which properties differ. */
+    private renderDrift(): string[] {
+        const lines = ["### Drift", ""];
+        if (this.drift.size === 0) {
+            lines.push(this.failed ? "Not known: the check did not complete (see Errors)." : "None: every object matches the stack's state.", "");
+            return lines;
+        }
+        const verb = this.operation === "drift" ? "differ" : "differed (the refresh took them into the state)";
+        lines.push(`${this.drift.size} object${this.drift.size === 1 ? "" : "s"} ${verb} from the stack's state, changed outside Pulumi:`, "");
+        lines.push("| resource | type | drift | properties | URN |", "| --- | --- | --- | --- | --- |");
+        for (const d of [...this.drift.values()].sort((a, b) => a.urn.localeCompare(b.urn))) {
+            const what = d.op === "delete" ? "deleted" : "changed";
+            const props = d.properties.length ? d.properties.map((p) => `\`${escape(p)}\``).join(", ") : d.op === "delete" ? "(the object is gone)" : "(not reported by the provider)";
+            lines.push(`| \`${d.name}\` | \`${d.type}\` | ${what} | ${props} | \`${d.urn}\` |`);
+        }
+        lines.push("");
+        return lines;
+    }
+
     render(outputs: OutputMap = {}): string {
         const lines: string[] = [];
-        const status = this.failed ? "❌ failed" : "✅ passed";
-        lines.push(`## \`pulumi ${this.operation}\` of stack \`${this.stack}\`: ${status}`, "");
-        const totals = Object.entries(this.totals).filter(([op]) => !NO_CHANGE.has(op));
-        lines.push(totals.length ? `Changes: ${totals.map(([op, n]) => `${n} to ${op}`).join(", ")}.` : "No changes.", "");
+        const drifted = this.operation === "drift" && this.drift.size > 0;
+        const status = this.failed ? "❌ failed" : drifted ? "❌ drift" : "✅ passed";
+        const command = this.operation === "drift" ? "pulumi refresh --preview-only" : `pulumi ${this.operation}`;
+        lines.push(`## \`${command}\` of stack \`${this.stack}\`: ${status}`, "");
+        if (this.operation !== "drift") {
+            const totals = Object.entries(this.totals).filter(([op]) => !NO_CHANGE.has(op));
+            lines.push(totals.length ? `Changes: ${totals.map(([op, n]) => `${n} to ${op}`).join(", ")}.` : "No changes.", "");
+        }
+        if (REFRESHES.has(this.operation)) {
+            lines.push(...this.renderDrift());
+        }
 
         if (this.changes.size) {
             lines.push("### Changes by tier", "", "| tier | change | resource | type |", "| --- | --- | --- | --- |");
@@ -134,6 +207,25 @@ export class RunSummary {
         }
         return lines.join("\n");
     }
+}
+
+/** The property paths that differ, with how; from the engine's detailed diff, else its changed keys. */
+function driftedProperties(step: StepEventMetadata): string[] {
+    const detailed = Object.entries(step.detailedDiff ?? {});
+    if (detailed.length) {
+        return detailed.map(([p, d]) => `${p} (${DIFF_WORDS[d.diffKind] ?? d.diffKind})`).sort();
+    }
+    if (step.diffs?.length) {
+        return step.diffs.map((p) => `${p} (changed)`).sort();
+    }
+    // Outputs-only diffs (external resources, legacy refresh diffs): the top-level keys that
+    // differ, compared without ever printing a value.
+    const before = step.old?.outputs ?? {};
+    const after = step.new?.outputs ?? {};
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+        .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+        .map((k) => `${k} (${!(k in before) ? "added" : !(k in after) ? "removed" : "changed"})`)
+        .sort();
 }
 
 function escape(s: string): string {

@@ -1,11 +1,12 @@
 import * as assert from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { DEV_PASSPHRASE, UsageError, resolveOptions } from "../automation/options";
 import { removeEmptyCheckpointAttributes } from "../automation/recover";
-import { RunSummary, tierOf } from "../automation/summary";
+import { EXIT, RunSummary, tierOf } from "../automation/summary";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -57,6 +58,16 @@ describe("deploy driver", () => {
             assert.throws(() => resolveOptions(["up", "--stack", "dev", "--clear-pending-creates"], {}, ROOT), /unknown argument "--clear-pending-creates"/);
         });
 
+        it("checks a stack for drift (a refresh preview) without the policy pack; only refresh clears pending creates", () => {
+            const o = resolveOptions(["drift", "--stack", "prod", "--summary", "f"], { PULUMI_CONFIG_PASSPHRASE: "pp" }, ROOT);
+            assert.strictEqual(o.operation, "drift");
+            assert.strictEqual(o.environment, "prod");
+            assert.strictEqual(o.policyPack, undefined);
+            assert.strictEqual(o.summaryPath, path.join(ROOT, "f"));
+            assert.throws(() => resolveOptions(["drift", "--stack", "prod"], {}, ROOT), (e: unknown) => e instanceof UsageError && /PULUMI_CONFIG_PASSPHRASE/.test(e.message));
+            assert.throws(() => resolveOptions(["drift", "--stack", "dev", "--clear-pending-creates"], {}, ROOT), /unknown argument "--clear-pending-creates"/);
+        });
+
         it("runs destroy without the policy pack", () => {
             const o = resolveOptions(["destroy", "--stack", "dev"], {}, ROOT);
             assert.strictEqual(o.policyPack, undefined);
@@ -67,6 +78,21 @@ describe("deploy driver", () => {
             assert.throws(() => resolveOptions(["up"], {}, ROOT), /--stack is required/);
             assert.throws(() => resolveOptions(["up", "--stack", "staging"], {}, ROOT), /no stack file Pulumi.staging.yaml/);
             assert.throws(() => resolveOptions(["up", "--stack", "dev", "--yes"], {}, ROOT), /unknown argument "--yes"/);
+        });
+    });
+
+    describe("workflow", () => {
+        it("checks prod for drift through the driver every day and on demand, in a job of its own", () => {
+            const wf = yaml.load(fs.readFileSync(path.join(ROOT, ".github", "workflows", "pulumi.yml"), "utf8")) as any;
+            assert.ok(wf.on.schedule?.[0]?.cron, "a cron schedule");
+            assert.ok("workflow_dispatch" in wf.on);
+            assert.strictEqual(wf.env.STACK, "prod");
+            const drift = wf.jobs.drift;
+            assert.match(drift.if, /schedule/);
+            assert.match(drift.if, /workflow_dispatch/);
+            assert.ok(drift.steps.some((s: any) => /^npm run deploy -- drift --stack "\$STACK" --summary \S+/.test(s.run ?? "")));
+            assert.strictEqual(drift.concurrency, "pulumi-main", "never while an up on main changes prod");
+            assert.doesNotMatch(wf.jobs.deploy.if, /schedule|workflow_dispatch/, "a scheduled run neither previews nor deploys");
         });
     });
 
@@ -160,6 +186,110 @@ describe("deploy driver", () => {
             s.onEvent({ sequence: 1, timestamp: 0, diagnosticEvent: { severity: "error", message: "boom", color: "never" } } as EngineEvent);
             assert.strictEqual(s.failed, true);
             assert.match(s.render(), /### Errors\n\n- boom/);
+        });
+
+        describe("drift", () => {
+            const SECRET_VALUE = "0xdeadbeefc0ffee-settlement-key";
+            /** What the engine reports for a resource a refresh has read: `same`, `update` or `delete`. */
+            const refreshed = (op: string, chain: string, name: string, diff: Partial<Record<"detailedDiff" | "diffs" | "old" | "new", unknown>> = {}): EngineEvent =>
+                ({ sequence: 0, timestamp: 0, resOutputsEvent: { metadata: { op, urn: urn(chain, name), type: chain.split("$").pop(), provider: "", ...diff }, planning: true } }) as unknown as EngineEvent;
+            const summaryEvent = (changes: Record<string, number>): EngineEvent =>
+                ({ sequence: 9, timestamp: 0, summaryEvent: { resourceChanges: changes, maybeCorrupt: false, durationSeconds: 1, policyPacks: {} } }) as EngineEvent;
+            const drifted = () => {
+                const s = new RunSummary("drift", "prod");
+                s.onEvent(pre("refresh", "m2m:platform:Connector$kubernetes:apps/v1:Deployment", "connector-deployment"));
+                s.onEvent(
+                    refreshed("update", "m2m:platform:Connector$kubernetes:apps/v1:Deployment", "connector-deployment", {
+                        diffs: ["spec"],
+                        detailedDiff: { "spec.replicas": { diffKind: "update", inputDiff: true }, "metadata.labels.owner": { diffKind: "add", inputDiff: true } },
+                        old: { outputs: { spec: { replicas: 2 } } },
+                        new: { outputs: { spec: { replicas: 5 } } },
+                    }),
+                );
+                // A credential edited in the cluster: the summary names the key, never a value.
+                s.onEvent(
+                    refreshed("update", "m2m:platform:Connector$kubernetes:core/v1:Secret", "connector-secrets", {
+                        detailedDiff: { "data.EVM_PRIVATE_KEY": { diffKind: "update", inputDiff: false } },
+                        old: { inputs: { stringData: { EVM_PRIVATE_KEY: SECRET_VALUE } }, outputs: { data: { EVM_PRIVATE_KEY: "[secret]" } } },
+                        new: { inputs: { stringData: { EVM_PRIVATE_KEY: `${SECRET_VALUE}-edited` } }, outputs: { data: { EVM_PRIVATE_KEY: Buffer.from(SECRET_VALUE).toString("base64") } } },
+                    }),
+                );
+                s.onEvent(refreshed("delete", "m2m:platform:AgentState$kubernetes:networking.k8s.io/v1:NetworkPolicy", "agentstate-allow-ingress"));
+                s.onEvent(refreshed("same", "m2m:platform:Connector$kubernetes:core/v1:Service", "connector-service"));
+                s.onEvent(refreshed("same", "pulumi:pulumi:Stack", "m2m-platform-prod"));
+                s.onEvent(summaryEvent({ update: 2, delete: 1, same: 120 }));
+                return s;
+            };
+
+            it("lists every object changed outside Pulumi with its URN, type and the properties that differ, and exits 3", () => {
+                const s = drifted();
+                const md = s.render();
+                assert.match(md, /^## `pulumi refresh --preview-only` of stack `prod`: ❌ drift/);
+                assert.match(md, /### Drift\n\n3 objects differ from the stack's state, changed outside Pulumi:/);
+                assert.match(
+                    md,
+                    /\| `connector-deployment` \| `kubernetes:apps\/v1:Deployment` \| changed \| `metadata\.labels\.owner \(added\)`, `spec\.replicas \(changed\)` \| `urn:pulumi:prod::m2m-platform::m2m:platform:Connector\$kubernetes:apps\/v1:Deployment::connector-deployment` \|/,
+                );
+                assert.match(md, /\| `connector-secrets` \| `kubernetes:core\/v1:Secret` \| changed \| `data\.EVM_PRIVATE_KEY \(changed\)` \|/);
+                assert.match(md, /\| `agentstate-allow-ingress` \| `kubernetes:networking\.k8s\.io\/v1:NetworkPolicy` \| deleted \| \(the object is gone\) \|/);
+                assert.ok(!md.includes("connector-service"), "unchanged objects are not listed");
+                assert.deepStrictEqual([...s.drift.keys()].length, 3);
+                assert.strictEqual(s.failed, false, "drift is not an engine failure");
+                assert.strictEqual(s.exitCode, EXIT.drift);
+                assert.strictEqual(EXIT.drift, 3);
+            });
+
+            it("never prints a value, secret or not", () => {
+                const md = drifted().render();
+                for (const value of [SECRET_VALUE, Buffer.from(SECRET_VALUE).toString("base64"), "[secret]", '"replicas":5', "5 "]) {
+                    assert.ok(!md.includes(value), `the summary holds ${value}`);
+                }
+            });
+
+            it("says so when nothing drifted, and exits 0", () => {
+                const s = new RunSummary("drift", "prod");
+                s.onEvent(refreshed("same", "m2m:platform:Connector$kubernetes:apps/v1:Deployment", "connector-deployment"));
+                s.onEvent(summaryEvent({ same: 123 }));
+                const md = s.render();
+                assert.match(md, /: ✅ passed/);
+                assert.match(md, /### Drift\n\nNone: every object matches the stack's state\./);
+                assert.strictEqual(s.exitCode, EXIT.ok);
+            });
+
+            it("fails with 1, not 3, when the check itself fails, and does not claim there is no drift", () => {
+                const s = new RunSummary("drift", "prod");
+                s.onEvent({ sequence: 1, timestamp: 0, diagnosticEvent: { severity: "error", message: "configured Kubernetes cluster is unreachable", color: "never" } } as EngineEvent);
+                assert.strictEqual(s.exitCode, EXIT.failed);
+                assert.match(s.render(), /### Drift\n\nNot known: the check did not complete \(see Errors\)\./);
+            });
+
+            it("names the properties from the engine's changed keys, or from the outputs, when it has no detailed diff", () => {
+                const s = new RunSummary("drift", "prod");
+                s.onEvent(refreshed("update", "kubernetes:core/v1:ConfigMap", "a", { diffs: ["data"] }));
+                s.onEvent(refreshed("update", "kubernetes:core/v1:ConfigMap", "b", { old: { outputs: { data: { k: "1" }, kind: "ConfigMap" } }, new: { outputs: { data: { k: "2" }, kind: "ConfigMap", immutable: true } } }));
+                assert.deepStrictEqual(s.drift.get(urn("kubernetes:core/v1:ConfigMap", "a"))?.properties, ["data (changed)"]);
+                assert.deepStrictEqual(s.drift.get(urn("kubernetes:core/v1:ConfigMap", "b"))?.properties, ["data (changed)", "immutable (added)"]);
+            });
+
+            it("lists what a refresh took into the state, without failing it", () => {
+                const s = new RunSummary("refresh", "prod");
+                s.onEvent(refreshed("update", "kubernetes:apps/v1:Deployment", "d", { diffs: ["spec"] }));
+                assert.match(s.render(), /### Drift\n\n1 object differed \(the refresh took them into the state\) from the stack's state/);
+                assert.strictEqual(s.exitCode, EXIT.ok);
+            });
+
+            it("is not reported for an up, whose updates are the program's own", () => {
+                const s = new RunSummary("up", "prod");
+                s.onEvent(refreshed("update", "kubernetes:apps/v1:Deployment", "d", { diffs: ["spec"] }));
+                assert.strictEqual(s.drift.size, 0);
+                assert.ok(!s.render().includes("### Drift"));
+            });
+        });
+
+        it("exits 1 on a mandatory violation", () => {
+            const s = new RunSummary("preview", "prod");
+            s.onEvent({ sequence: 1, timestamp: 0, policyEvent: { policyName: "p", enforcementLevel: "mandatory", message: "m" } } as unknown as EngineEvent);
+            assert.strictEqual(s.exitCode, EXIT.failed);
         });
 
         it("shows exported endpoints and hides secret outputs", () => {
