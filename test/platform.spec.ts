@@ -65,6 +65,15 @@ describe("platform", () => {
                 }
             });
 
+            it("awaits workloads, not Services: every Service skips the provider's endpoint wait", () => {
+                for (const svc of ofKind(s(), "Service")) {
+                    assert.strictEqual(svc.props.metadata.annotations?.["pulumi.com/skipAwait"], "true", label(svc));
+                }
+                for (const w of workloads(s())) {
+                    assert.strictEqual(w.props.metadata.annotations?.["pulumi.com/skipAwait"], undefined, `${label(w)} is awaited until Ready`);
+                }
+            });
+
             it("labels every Kubernetes object with the recommended labels", () => {
                 for (const r of s().resources.filter((x) => x.type.startsWith("kubernetes:"))) {
                     const labels = r.props.metadata.labels ?? {};
