@@ -158,6 +158,18 @@ export class RunSummary {
         return lines;
     }
 
+    private renderViolations(): string[] {
+        if (this.violations.length === 0) {
+            return ["### Policy violations", "", "None.", ""];
+        }
+        const lines = ["### Policy violations", "", "| level | policy | resource | message |", "| --- | --- | --- | --- |"];
+        for (const v of [...this.mandatoryViolations, ...this.violations.filter((x) => x.level !== "mandatory")]) {
+            lines.push(`| ${v.level} | \`${v.policy}\` | ${v.resource ? `\`${v.resource.split("::").pop()}\`` : "stack"} | ${escape(v.message)} |`);
+        }
+        lines.push("");
+        return lines;
+    }
+
     render(outputs: OutputMap = {}): string {
         const lines: string[] = [];
         const drifted = this.operation === "drift" && this.drift.size > 0;
@@ -182,15 +194,9 @@ export class RunSummary {
             lines.push("");
         }
 
-        lines.push("### Policy violations", "");
-        if (this.violations.length === 0) {
-            lines.push("None.", "");
-        } else {
-            lines.push("| level | policy | resource | message |", "| --- | --- | --- | --- |");
-            for (const v of [...this.mandatoryViolations, ...this.violations.filter((x) => x.level !== "mandatory")]) {
-                lines.push(`| ${v.level} | \`${v.policy}\` | ${v.resource ? `\`${v.resource.split("::").pop()}\`` : "stack"} | ${escape(v.message)} |`);
-            }
-            lines.push("");
+        // A drift check runs no policy pack: no section that would claim it passed one.
+        if (this.operation !== "drift" || this.violations.length) {
+            lines.push(...this.renderViolations());
         }
 
         if (this.errors.length) {

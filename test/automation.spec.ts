@@ -253,6 +253,7 @@ describe("deploy driver", () => {
                 const md = s.render();
                 assert.match(md, /: ✅ passed/);
                 assert.match(md, /### Drift\n\nNone: every object matches the stack's state\./);
+                assert.ok(!md.includes("### Policy violations"), "a drift check runs no policy pack");
                 assert.strictEqual(s.exitCode, EXIT.ok);
             });
 
