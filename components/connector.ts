@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as yaml from "js-yaml";
 import { ConnectorConfig, RegistryConfig } from "../config";
-import { tierBase } from "./tier";
+import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
     clusterService,
@@ -84,6 +84,20 @@ export function connectorAppConfig(args: {
     };
 }
 
+/** The settlement ledger as the connector lists it: the cluster ID and every replica address, in replica order. */
+interface Ledger {
+    clusterId: pulumi.Output<string>;
+    replicas: pulumi.Output<string[]>;
+}
+
+/** What the connector's pods read: config.yaml, the env ConfigMap, the credentials, and the checksums that roll them. */
+interface PodInputs {
+    appConfig: k8s.core.v1.ConfigMap;
+    env: k8s.core.v1.ConfigMap;
+    secret: k8s.core.v1.Secret;
+    checksums: { config: pulumi.Output<string>; secrets: pulumi.Output<string> };
+}
+
 /**
  * The ILP connector: settlement on TigerBeetle, BTP on 4000, health and metrics on 8080,
  * the Explorer UI on 5173, local delivery of `g.connector.agent` to the agent runtime.
@@ -96,69 +110,49 @@ export class Connector extends pulumi.ComponentResource {
 
     constructor(name: string, args: ConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:Connector", name, {}, opts);
-        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+        const base = tierBase(this, name, {
             namespace: args.namespace,
             image: args.image,
             registry: args.registry,
             appName: "m2m-connector",
             component: "connector",
         });
+        const ledger: Ledger = { clusterId: pulumi.output(args.tigerbeetle.clusterId), replicas: pulumi.output(args.tigerbeetle.addresses) };
+        const pods = this.podInputs(name, args, base, ledger);
+        const deployment = this.deployment(name, args, base, pods);
+        const services = this.services(name, base);
+        if (args.replicas > 1) {
+            disruptionBudget(this, `${name}-pdb`, { name: "connector", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        }
+        this.admitClientsAndReachPeers(name, args, base);
+        const urls = this.publish(name, args, base, services);
 
-        const replicaList = pulumi.output(args.tigerbeetle.addresses);
-        const clusterId = pulumi.output(args.tigerbeetle.clusterId);
-        const appConfig = pulumi
-            .all([replicaList, clusterId, args.localDelivery.url])
-            .apply(([replicas, cid, url]) =>
-                yaml.dump(
-                    connectorAppConfig({
-                        nodeId: args.nodeId,
-                        logLevel: args.logLevel,
-                        environment: args.environment,
-                        routePrefix: args.routePrefix,
-                        localDeliveryUrl: url,
-                        localDeliveryTimeoutMs: args.localDeliveryTimeoutMs,
-                        settlement: args.settlement,
-                        explorer: args.explorer,
-                        clusterId: cid,
-                        replicas,
-                    }),
-                    { lineWidth: -1, noRefs: true },
-                ),
-            );
-        const appConfigMap = new k8s.core.v1.ConfigMap(
+        this.btpUrl = urls.btp;
+        this.explorerUrl = urls.explorer;
+        this.healthUrl = pulumi.interpolate`http://${services.connector.metadata.name}.${base.ns}.svc.cluster.local:${CONNECTOR_HTTP_PORT}/health`;
+        this.namespace = deployment.metadata.namespace;
+        this.registerOutputs({ btpUrl: this.btpUrl, explorerUrl: this.explorerUrl, healthUrl: this.healthUrl, namespace: this.namespace });
+    }
+
+    /** config.yaml and the env ConfigMap rendered from the ledger, the credentials Secret, and their checksums. */
+    private podInputs(name: string, args: ConnectorArgs, base: TierBase, ledger: Ledger): PodInputs {
+        const rendered = renderAppConfig(args, ledger);
+        const appConfig = new k8s.core.v1.ConfigMap(
             `${name}-app-config`,
-            { metadata: { name: "connector-app-config", namespace: ns, labels }, data: { "config.yaml": appConfig } },
+            { metadata: { name: "connector-app-config", namespace: base.ns, labels: base.labels }, data: { "config.yaml": rendered } },
             { parent: this },
         );
-
-        const envData: Record<string, pulumi.Input<string>> = {
-            NODE_ID: args.nodeId,
-            LOG_LEVEL: args.logLevel,
-            BTP_SERVER_PORT: String(BTP_PORT),
-            HEALTH_CHECK_PORT: String(CONNECTOR_HTTP_PORT),
-            EXPLORER_PORT: String(EXPLORER_PORT),
-            CONFIG_FILE: CONFIG_PATH,
-            SETTLEMENT_ENABLED: String(args.settlement.enabled),
-            SETTLEMENT_PREFERENCE: args.settlement.preference,
-            SETTLEMENT_THRESHOLD: String(args.settlement.threshold),
-            SETTLEMENT_FEE_PERCENTAGE: String(args.settlement.feePercentage),
-            TIGERBEETLE_CLUSTER_ID: clusterId,
-            TIGERBEETLE_REPLICAS: replicaList.apply((r) => r.join(",")),
-            LOCAL_DELIVERY_ENABLED: "true",
-            LOCAL_DELIVERY_URL: args.localDelivery.url,
-            LOCAL_DELIVERY_TIMEOUT: String(args.localDeliveryTimeoutMs),
-        };
-        const envConfigMap = new k8s.core.v1.ConfigMap(
+        const envData = connectorEnv(args, ledger);
+        const env = new k8s.core.v1.ConfigMap(
             `${name}-env`,
-            { metadata: { name: "connector-config", namespace: ns, labels }, data: envData },
+            { metadata: { name: "connector-config", namespace: base.ns, labels: base.labels }, data: envData },
             { parent: this },
         );
-
         const secrets = args.secrets ?? this.devSecrets(name);
         const secret = new k8s.core.v1.Secret(
             `${name}-secrets`,
             {
-                metadata: { name: "connector-secrets", namespace: ns, labels },
+                metadata: { name: "connector-secrets", namespace: base.ns, labels: base.labels },
                 type: "Opaque",
                 stringData: {
                     EVM_PRIVATE_KEY: secrets.evmPrivateKey,
@@ -168,119 +162,10 @@ export class Connector extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
         // Pods roll when the rendered configuration or a credential changes (subPath mounts and
         // env from a Secret do not reload).
-        const checksum = configChecksum(appConfig, envData);
-        const secretsChecksum = secretChecksum(this, `${name}-checksum-key`, secrets);
-
-        const deployment = new k8s.apps.v1.Deployment(
-            `${name}-deployment`,
-            {
-                metadata: { name: "connector", namespace: ns, labels },
-                spec: {
-                    replicas: args.replicas,
-                    selector: { matchLabels: selectorLabels(id) },
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-                    template: {
-                        metadata: podMetadata(id, {
-                            ...scrapeAnnotations(CONNECTOR_HTTP_PORT),
-                            "checksum/config": checksum,
-                            "checksum/secrets": secretsChecksum,
-                        }),
-                        spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
-                            placement: { id: id, spread: "preferred" },
-                            priorityClassName: args.priorityClassName,
-                            volumes: [{ name: "app-config", configMap: { name: appConfigMap.metadata.name } }],
-                            containers: [
-                                hardenedContainer({
-                                    name: "connector",
-                                    image: image.ref,
-                                    ports: [
-                                        { name: "btp", containerPort: BTP_PORT },
-                                        { name: "http-metrics", containerPort: CONNECTOR_HTTP_PORT },
-                                        { name: "explorer", containerPort: EXPLORER_PORT },
-                                    ],
-                                    envFrom: [{ configMapRef: { name: envConfigMap.metadata.name } }],
-                                    env: envFromSecret(secret.metadata.name, CONNECTOR_SECRET_KEYS),
-                                    resources: args.resources,
-                                    volumeMounts: [{ name: "app-config", mountPath: CONFIG_PATH, subPath: "config.yaml", readOnly: true }],
-                                    ...httpProbes("http-metrics", { live: "/health/live", ready: "/health/ready", startup: "/health" }),
-                                }),
-                            ],
-                        }),
-                    },
-                },
-            },
-            { parent: this },
-        );
-
-        const service = clusterService(this, `${name}-service`, {
-            name: "connector",
-            namespace: ns,
-            id,
-            ports: [
-                { name: "btp", port: BTP_PORT },
-                { name: "http-metrics", port: CONNECTOR_HTTP_PORT },
-            ],
-        });
-        const explorerService = clusterService(this, `${name}-explorer-service`, {
-            name: "connector-explorer",
-            namespace: ns,
-            id,
-            ports: [{ name: "explorer", port: EXPLORER_PORT }],
-        });
-
-        if (args.replicas > 1) {
-            disruptionBudget(this, `${name}-pdb`, { name: "connector", namespace: ns, id, maxUnavailable: 1 });
-        }
-
-        const publicSources = args.ingress ? [inNamespace(args.ingress.settings.controllerNamespace)] : [];
-        networkPolicy(this, `${name}-netpol`, {
-            name: "connector",
-            namespace: ns,
-            labels,
-            podSelector: { matchLabels: selectorLabels(id) },
-            policyTypes: ["Ingress", "Egress"],
-            ingress: [
-                ...(publicSources.length ? [{ from: publicSources, ports: tcpPorts(BTP_PORT, EXPLORER_PORT) }] : []),
-                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(CONNECTOR_HTTP_PORT) },
-            ],
-            egress: [
-                { to: [inNamespace(args.tigerbeetle.namespace)], ports: tcpPorts(3000) },
-                { to: [inNamespace(args.localDelivery.namespace)], ports: tcpPorts(3100) },
-                // Settlement RPC endpoints (EVM, XRP Ledger, Aptos) are public HTTPS services.
-                { to: [publicInternet()], ports: tcpPorts(443) },
-            ],
-        });
-
-        if (args.ingress) {
-            publicIngress(this, `${name}-ingress`, {
-                name: "connector",
-                namespace: ns,
-                id,
-                settings: args.ingress.settings,
-                annotations: {
-                    // BTP is a long-lived WebSocket.
-                    "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
-                    "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
-                },
-                routes: [
-                    { host: args.ingress.btpHost, path: "/", service: "connector", port: BTP_PORT },
-                    { host: args.ingress.explorerHost, path: "/", service: "connector-explorer", port: EXPLORER_PORT },
-                ],
-            });
-            this.btpUrl = pulumi.output(`${publicScheme(args.ingress.settings, "ws")}://${args.ingress.btpHost}`);
-            this.explorerUrl = pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.explorerHost}`);
-        } else {
-            this.btpUrl = pulumi.interpolate`ws://${service.metadata.name}.${ns}.svc.cluster.local:${BTP_PORT}`;
-            this.explorerUrl = pulumi.interpolate`http://${explorerService.metadata.name}.${ns}.svc.cluster.local:${EXPLORER_PORT}`;
-        }
-        this.healthUrl = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${CONNECTOR_HTTP_PORT}/health`;
-        this.namespace = deployment.metadata.namespace;
-        this.registerOutputs({ btpUrl: this.btpUrl, explorerUrl: this.explorerUrl, healthUrl: this.healthUrl, namespace: this.namespace });
+        const checksums = { config: configChecksum(rendered, envData), secrets: secretChecksum(this, `${name}-checksum-key`, secrets) };
+        return { appConfig, env, secret, checksums };
     }
 
     /** Dev only: a throwaway settlement key (secret) and zero contract addresses. */
@@ -293,4 +178,164 @@ export class Connector extends pulumi.ComponentResource {
             tokenNetworkRegistry: zero,
         };
     }
+
+    private deployment(name: string, args: ConnectorArgs, base: TierBase, pods: PodInputs) {
+        return new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { name: "connector", namespace: base.ns, labels: base.labels },
+                spec: {
+                    replicas: args.replicas,
+                    selector: { matchLabels: selectorLabels(base.id) },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: podMetadata(base.id, {
+                            ...scrapeAnnotations(CONNECTOR_HTTP_PORT),
+                            "checksum/config": pods.checksums.config,
+                            "checksum/secrets": pods.checksums.secrets,
+                        }),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
+                            placement: { id: base.id, spread: "preferred" },
+                            priorityClassName: args.priorityClassName,
+                            volumes: [{ name: "app-config", configMap: { name: pods.appConfig.metadata.name } }],
+                            containers: [this.container(args, base, pods)],
+                        }),
+                    },
+                },
+            },
+            { parent: this },
+        );
+    }
+
+    private container(args: ConnectorArgs, base: TierBase, pods: PodInputs) {
+        return hardenedContainer({
+            name: "connector",
+            image: base.image.ref,
+            ports: [
+                { name: "btp", containerPort: BTP_PORT },
+                { name: "http-metrics", containerPort: CONNECTOR_HTTP_PORT },
+                { name: "explorer", containerPort: EXPLORER_PORT },
+            ],
+            envFrom: [{ configMapRef: { name: pods.env.metadata.name } }],
+            env: envFromSecret(pods.secret.metadata.name, CONNECTOR_SECRET_KEYS),
+            resources: args.resources,
+            volumeMounts: [{ name: "app-config", mountPath: CONFIG_PATH, subPath: "config.yaml", readOnly: true }],
+            ...httpProbes("http-metrics", { live: "/health/live", ready: "/health/ready", startup: "/health" }),
+        });
+    }
+
+    /** `connector` (BTP, health and metrics) and `connector-explorer`. */
+    private services(name: string, base: TierBase) {
+        const connector = clusterService(this, `${name}-service`, {
+            name: "connector",
+            namespace: base.ns,
+            id: base.id,
+            ports: [
+                { name: "btp", port: BTP_PORT },
+                { name: "http-metrics", port: CONNECTOR_HTTP_PORT },
+            ],
+        });
+        const explorer = clusterService(this, `${name}-explorer-service`, {
+            name: "connector-explorer",
+            namespace: base.ns,
+            id: base.id,
+            ports: [{ name: "explorer", port: EXPLORER_PORT }],
+        });
+        return { connector, explorer };
+    }
+
+    /** BTP and the Explorer from the ingress controller, metrics from monitoring; out to the ledger, local delivery and settlement RPC. */
+    private admitClientsAndReachPeers(name: string, args: ConnectorArgs, base: TierBase) {
+        const publicSources = args.ingress ? [inNamespace(args.ingress.settings.controllerNamespace)] : [];
+        networkPolicy(this, `${name}-netpol`, {
+            name: "connector",
+            namespace: base.ns,
+            labels: base.labels,
+            podSelector: { matchLabels: selectorLabels(base.id) },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [
+                ...(publicSources.length ? [{ from: publicSources, ports: tcpPorts(BTP_PORT, EXPLORER_PORT) }] : []),
+                { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(CONNECTOR_HTTP_PORT) },
+            ],
+            egress: [
+                { to: [inNamespace(args.tigerbeetle.namespace)], ports: tcpPorts(3000) },
+                { to: [inNamespace(args.localDelivery.namespace)], ports: tcpPorts(3100) },
+                // Settlement RPC endpoints (EVM, XRP Ledger, Aptos) are public HTTPS services.
+                { to: [publicInternet()], ports: tcpPorts(443) },
+            ],
+        });
+    }
+
+    /** The public Ingress for BTP and the Explorer when there is one; the URLs clients use either way. */
+    private publish(name: string, args: ConnectorArgs, base: TierBase, services: ReturnType<Connector["services"]>) {
+        if (!args.ingress) {
+            return {
+                btp: pulumi.interpolate`ws://${services.connector.metadata.name}.${base.ns}.svc.cluster.local:${BTP_PORT}`,
+                explorer: pulumi.interpolate`http://${services.explorer.metadata.name}.${base.ns}.svc.cluster.local:${EXPLORER_PORT}`,
+            };
+        }
+        publicIngress(this, `${name}-ingress`, {
+            name: "connector",
+            namespace: base.ns,
+            id: base.id,
+            settings: args.ingress.settings,
+            annotations: {
+                // BTP is a long-lived WebSocket.
+                "nginx.ingress.kubernetes.io/proxy-read-timeout": "3600",
+                "nginx.ingress.kubernetes.io/proxy-send-timeout": "3600",
+            },
+            routes: [
+                { host: args.ingress.btpHost, path: "/", service: "connector", port: BTP_PORT },
+                { host: args.ingress.explorerHost, path: "/", service: "connector-explorer", port: EXPLORER_PORT },
+            ],
+        });
+        return {
+            btp: pulumi.output(`${publicScheme(args.ingress.settings, "ws")}://${args.ingress.btpHost}`),
+            explorer: pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.explorerHost}`),
+        };
+    }
+}
+
+/** config.yaml, once the ledger's ID and replica addresses and the local delivery URL resolve. */
+function renderAppConfig(args: ConnectorArgs, ledger: Ledger): pulumi.Output<string> {
+    return pulumi.all([ledger.replicas, ledger.clusterId, args.localDelivery.url]).apply(([replicas, cid, url]) =>
+        yaml.dump(
+            connectorAppConfig({
+                nodeId: args.nodeId,
+                logLevel: args.logLevel,
+                environment: args.environment,
+                routePrefix: args.routePrefix,
+                localDeliveryUrl: url,
+                localDeliveryTimeoutMs: args.localDeliveryTimeoutMs,
+                settlement: args.settlement,
+                explorer: args.explorer,
+                clusterId: cid,
+                replicas,
+            }),
+            { lineWidth: -1, noRefs: true },
+        ),
+    );
+}
+
+/** The env ConfigMap's data: ports, settlement and local delivery as the connector's env names them. */
+function connectorEnv(args: ConnectorArgs, ledger: Ledger): Record<string, pulumi.Input<string>> {
+    return {
+        NODE_ID: args.nodeId,
+        LOG_LEVEL: args.logLevel,
+        BTP_SERVER_PORT: String(BTP_PORT),
+        HEALTH_CHECK_PORT: String(CONNECTOR_HTTP_PORT),
+        EXPLORER_PORT: String(EXPLORER_PORT),
+        CONFIG_FILE: CONFIG_PATH,
+        SETTLEMENT_ENABLED: String(args.settlement.enabled),
+        SETTLEMENT_PREFERENCE: args.settlement.preference,
+        SETTLEMENT_THRESHOLD: String(args.settlement.threshold),
+        SETTLEMENT_FEE_PERCENTAGE: String(args.settlement.feePercentage),
+        TIGERBEETLE_CLUSTER_ID: ledger.clusterId,
+        TIGERBEETLE_REPLICAS: ledger.replicas.apply((r) => r.join(",")),
+        LOCAL_DELIVERY_ENABLED: "true",
+        LOCAL_DELIVERY_URL: args.localDelivery.url,
+        LOCAL_DELIVERY_TIMEOUT: String(args.localDeliveryTimeoutMs),
+    };
 }
