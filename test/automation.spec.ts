@@ -17,9 +17,14 @@ describe("deploy driver", () => {
             assert.strictEqual(o.operation, "preview");
             assert.strictEqual(o.environment, "dev");
             assert.strictEqual(o.backendUrl, `file://${path.join(ROOT, ".state")}`);
-            assert.deepStrictEqual(o.env, { PULUMI_BACKEND_URL: o.backendUrl, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE });
+            assert.deepStrictEqual(o.env, { PULUMI_NODEJS_TRANSPILE_ONLY: "true", PULUMI_BACKEND_URL: o.backendUrl, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE });
             assert.strictEqual(o.policyPack, path.join(ROOT, "policy"));
             assert.strictEqual(o.policyPackConfig, path.join(ROOT, "policy", "config", "dev.json"));
+        });
+
+        it("runs the program transpile-only (npm test type-checks it), unless PULUMI_NODEJS_TRANSPILE_ONLY=false", () => {
+            assert.strictEqual(resolveOptions(["up", "--stack", "dev"], {}, ROOT).env.PULUMI_NODEJS_TRANSPILE_ONLY, "true");
+            assert.strictEqual(resolveOptions(["up", "--stack", "dev"], { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }, ROOT).env.PULUMI_NODEJS_TRANSPILE_ONLY, "false");
         });
 
         it("lets PULUMI_BACKEND_URL override the backend", () => {
@@ -33,7 +38,7 @@ describe("deploy driver", () => {
 
         it("uses the user's passphrase (or passphrase file) and the prod policy config for prod", () => {
             const o = resolveOptions(["preview", "-s", "prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: "/run/secrets/pp" }, ROOT);
-            assert.deepStrictEqual(Object.keys(o.env).sort(), ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE"]);
+            assert.deepStrictEqual(Object.keys(o.env).sort(), ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_NODEJS_TRANSPILE_ONLY"]);
             assert.strictEqual(o.policyPackConfig, path.join(ROOT, "policy", "config", "prod.json"));
         });
 
