@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AgentRuntimeConfig, RegistryConfig } from "../config";
-import { tierBase } from "./tier";
+import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
     clusterService,
@@ -45,18 +45,39 @@ export class AgentRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: AgentRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:AgentRuntime", name, {}, opts);
-        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+        const base = tierBase(this, name, {
             namespace: args.namespace,
             image: args.image,
             registry: args.registry,
             appName: "m2m-agent-runtime",
             component: "agent-runtime",
         });
+        const config = this.config(name, args, base);
+        const deployment = this.deployment(name, args, base, config);
+        const service = clusterService(this, `${name}-service`, {
+            name: "agent-runtime",
+            namespace: base.ns,
+            id: base.id,
+            ports: [{ name: "http", port: AGENT_RUNTIME_PORT }],
+        });
+        if (args.replicas > 1) {
+            disruptionBudget(this, `${name}-pdb`, { name: "agent-runtime", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        }
+        this.admitCallersAndReachBusinessLogic(name, args, base);
 
-        const config = new k8s.core.v1.ConfigMap(
+        this.url = pulumi.interpolate`http://${service.metadata.name}.${base.ns}.svc.cluster.local:${AGENT_RUNTIME_PORT}`;
+        const spsp = this.publishSpsp(name, args, base, service);
+        this.spspUrl = spsp.url;
+        this.paymentPointer = spsp.paymentPointer;
+        this.namespace = deployment.metadata.namespace;
+        this.registerOutputs({ url: this.url, spspUrl: this.spspUrl, paymentPointer: this.paymentPointer, namespace: this.namespace });
+    }
+
+    private config(name: string, args: AgentRuntimeArgs, base: TierBase) {
+        return new k8s.core.v1.ConfigMap(
             `${name}-config`,
             {
-                metadata: { name: "agent-runtime-config", namespace: ns, labels },
+                metadata: { name: "agent-runtime-config", namespace: base.ns, labels: base.labels },
                 data: {
                     PORT: String(AGENT_RUNTIME_PORT),
                     BASE_ADDRESS: args.baseAddress,
@@ -70,25 +91,27 @@ export class AgentRuntime extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        const deployment = new k8s.apps.v1.Deployment(
+    private deployment(name: string, args: AgentRuntimeArgs, base: TierBase, config: k8s.core.v1.ConfigMap) {
+        return new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: "agent-runtime", namespace: ns, labels },
+                metadata: { name: "agent-runtime", namespace: base.ns, labels: base.labels },
                 spec: {
                     replicas: args.replicas,
-                    selector: { matchLabels: selectorLabels(id) },
+                    selector: { matchLabels: selectorLabels(base.id) },
                     template: {
-                        metadata: podMetadata(id, { "checksum/config": configChecksum(config.data) }),
+                        metadata: podMetadata(base.id, { "checksum/config": configChecksum(config.data) }),
                         spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
-                            placement: { id: id, spread: "preferred" },
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
+                            placement: { id: base.id, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [
                                 hardenedContainer({
                                     name: "agent-runtime",
-                                    image: image.ref,
+                                    image: base.image.ref,
                                     ports: [{ name: "http", containerPort: AGENT_RUNTIME_PORT }],
                                     envFrom: [{ configMapRef: { name: config.metadata.name } }],
                                     resources: args.resources,
@@ -101,23 +124,14 @@ export class AgentRuntime extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        const service = clusterService(this, `${name}-service`, {
-            name: "agent-runtime",
-            namespace: ns,
-            id,
-            ports: [{ name: "http", port: AGENT_RUNTIME_PORT }],
-        });
-
-        if (args.replicas > 1) {
-            disruptionBudget(this, `${name}-pdb`, { name: "agent-runtime", namespace: ns, id, maxUnavailable: 1 });
-        }
-
+    private admitCallersAndReachBusinessLogic(name: string, args: AgentRuntimeArgs, base: TierBase) {
         networkPolicy(this, `${name}-netpol`, {
             name: "agent-runtime",
-            namespace: ns,
-            labels,
-            podSelector: { matchLabels: selectorLabels(id) },
+            namespace: base.ns,
+            labels: base.labels,
+            podSelector: { matchLabels: selectorLabels(base.id) },
             policyTypes: ["Ingress", "Egress"],
             ingress: [
                 {
@@ -130,23 +144,26 @@ export class AgentRuntime extends pulumi.ComponentResource {
             ],
             egress: [{ to: [inNamespace(args.businessLogic.namespace)], ports: tcpPorts(args.businessLogic.port) }],
         });
+    }
 
-        this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${AGENT_RUNTIME_PORT}`;
-        if (args.ingress) {
-            publicIngress(this, `${name}-ingress`, {
-                name: "agent-runtime-spsp",
-                namespace: ns,
-                id,
-                settings: args.ingress.settings,
-                routes: [{ host: args.ingress.spspHost, path: SPSP_PATH, service: "agent-runtime", port: AGENT_RUNTIME_PORT }],
-            });
-            this.spspUrl = pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.spspHost}${SPSP_PATH}`);
-            this.paymentPointer = pulumi.output(`$${args.ingress.spspHost}`);
-        } else {
-            this.spspUrl = pulumi.interpolate`${this.url}${SPSP_PATH}`;
-            this.paymentPointer = pulumi.interpolate`$${service.metadata.name}.${ns}.svc.cluster.local:${AGENT_RUNTIME_PORT}`;
+    /** The public SPSP Ingress when there is one; the SPSP URL and payment pointer either way. */
+    private publishSpsp(name: string, args: AgentRuntimeArgs, base: TierBase, service: k8s.core.v1.Service) {
+        if (!args.ingress) {
+            return {
+                url: pulumi.interpolate`${this.url}${SPSP_PATH}`,
+                paymentPointer: pulumi.interpolate`$${service.metadata.name}.${base.ns}.svc.cluster.local:${AGENT_RUNTIME_PORT}`,
+            };
         }
-        this.namespace = deployment.metadata.namespace;
-        this.registerOutputs({ url: this.url, spspUrl: this.spspUrl, paymentPointer: this.paymentPointer, namespace: this.namespace });
+        publicIngress(this, `${name}-ingress`, {
+            name: "agent-runtime-spsp",
+            namespace: base.ns,
+            id: base.id,
+            settings: args.ingress.settings,
+            routes: [{ host: args.ingress.spspHost, path: SPSP_PATH, service: "agent-runtime", port: AGENT_RUNTIME_PORT }],
+        });
+        return {
+            url: pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.spspHost}${SPSP_PATH}`),
+            paymentPointer: pulumi.output(`$${args.ingress.spspHost}`),
+        };
     }
 }
