@@ -1,12 +1,12 @@
 // The pack on the stacks as `pulumi preview` hands them to the analyzer: values unknown until
 // apply carry the engine's sentinel (test/harness.ts, preview mode), props arrive through
 // @pulumi/policy's unknown-checking proxy, and a policy that reads an unknown value is turned
-// into an advisory "can't run … during preview" report, as server.js does (test/policy/run.ts).
+// into an advisory "can't run … during preview" report, as server.js does (policy/test/run.ts).
 // No policy may end up there, and what the update would report the preview reports too.
 import * as assert from "assert";
 import { CapturedStack, UNKNOWN, capturePreview, captureStack } from "../harness";
-import { AVAILABILITY_POLICIES, withAvailabilityBreaches } from "./fixtures";
-import { Resource, Violation, loadConfig, policies, policyNamed, runPack, runStackPolicy, show } from "./run";
+import { AVAILABILITY_POLICIES, withAvailabilityBreaches } from "../../policy/test/fixtures";
+import { Resource, Violation, loadConfig, policies, policyNamed, runPack, runStackPolicy, show } from "../../policy/test/run";
 
 function resourcesOf(stack: CapturedStack): Resource[] {
     return stack.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props, protect: r.protect, dependencies: r.dependencies, propertyDependencies: r.propertyDependencies }));

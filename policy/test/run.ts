@@ -18,7 +18,7 @@ import {
 } from "@pulumi/policy";
 import * as fs from "fs";
 import * as path from "path";
-import { policies as packPolicies } from "../../policy/policies";
+import { policies as packPolicies } from "../policies";
 
 /** @pulumi/policy's proxy module: internal, so it ships without type declarations. */
 interface ProxyModule {
@@ -43,7 +43,7 @@ export const UNKNOWN_SENTINELS = {
     object: proxy.unknownObjectValue,
 };
 
-const PACK = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../policy/package.json"), "utf8")) as { version: string };
+const PACK = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../package.json"), "utf8")) as { version: string };
 const PACK_NAME = "m2m-platform";
 
 export type Policy = ResourceValidationPolicy | StackValidationPolicy;
@@ -94,7 +94,7 @@ export function policyNamed(name: string): Policy {
 }
 
 export function loadConfig(file: "prod" | "dev"): PackConfig {
-    return JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../policy/config", `${file}.json`), "utf8"));
+    return JSON.parse(fs.readFileSync(path.resolve(__dirname, "../config", `${file}.json`), "utf8"));
 }
 
 /** The engine's reconciliation: schema defaults, `all`'s enforcement level, then the policy's own entry. */

@@ -6,7 +6,7 @@ import * as path from "path";
 import { compliantStack } from "./fixtures";
 import { PackConfig, effectiveConfig, loadConfig, policies, runPack, show } from "./run";
 
-const POLICY_DIR = path.resolve(__dirname, "../../policy");
+const POLICY_DIR = path.resolve(__dirname, "..");
 
 /** A small JSON-schema check of the subset the pack's schemas use. */
 function schemaErrors(schema: any, value: unknown, at: string): string[] {
@@ -60,7 +60,7 @@ describe("policy pack", () => {
 
     it("has a spec per policy", () => {
         for (const p of policies) {
-            assert.ok(fs.existsSync(path.join(__dirname, `${p.name}.spec.ts`)), `test/policy/${p.name}.spec.ts`);
+            assert.ok(fs.existsSync(path.join(__dirname, `${p.name}.spec.ts`)), `policy/test/${p.name}.spec.ts`);
         }
     });
 

@@ -3,7 +3,7 @@
 // whatever single value of the compliant miniature platform is unknown, every policy still
 // runs: it reports violations or not, but never "can't run".
 import * as assert from "assert";
-import { UNKNOWN as LIB_UNKNOWN, entries, get, isUnknown, isUnknownValueError, keys, list, podAnnotation, selects, str, tryKnown, workloadOf } from "../../policy/lib";
+import { UNKNOWN as LIB_UNKNOWN, entries, get, isUnknown, isUnknownValueError, keys, list, podAnnotation, selects, str, tryKnown, workloadOf } from "../lib";
 import { FIRST_CONTAINER, T, clone, compliantStack, mutate, named } from "./fixtures";
 import { Policy, Resource, UNKNOWN, UNKNOWN_SENTINELS, UnknownValueError, loadConfig, policies, runPolicy, show, unknownCheckingProxy } from "./run";
 

@@ -4,8 +4,8 @@
 import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { CapturedStack, captureStack } from "../harness";
-import { AVAILABILITY_POLICIES, withAvailabilityBreaches } from "./fixtures";
-import { Resource, Violation, loadConfig, policies, policyNamed, runPack, runStackPolicy, show } from "./run";
+import { AVAILABILITY_POLICIES, withAvailabilityBreaches } from "../../policy/test/fixtures";
+import { Resource, Violation, loadConfig, policies, policyNamed, runPack, runStackPolicy, show } from "../../policy/test/run";
 
 function resourcesOf(stack: CapturedStack): Resource[] {
     return stack.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.props, protect: r.protect }));
