@@ -286,19 +286,25 @@ step_kubernetes_provider() {
 # RunPlugin). Stage the repository's pack for the engine's analyzer-plugin route: a folder
 # of links to policy/ whose PulumiPolicy.yaml says `runtime: nodejs-legacy`, booted by
 # toolchain/plugins/bin/pulumi-analyzer-policy-nodejs-legacy. The pack itself is unchanged.
+# The pack is its own package (policy/package-lock.json): it runs on its own node_modules,
+# installed here with npm ci when missing, as `pulumi preview --policy-pack policy` would
+# need. Its specs (test/) and build output (bin/) are not part of what the engine loads.
 REPO_DIR=$(cd "$(dirname "$0")/.." && pwd)
 STAGED_POLICY_PACK="$REPO_DIR/.pulumi/policy-nodejs-legacy"
 
 step_policy_pack() {
-  local src="$REPO_DIR/policy" dst="$STAGED_POLICY_PACK" f modules
+  local src="$REPO_DIR/policy" dst="$STAGED_POLICY_PACK" f
   [ -f "$src/PulumiPolicy.yaml" ] || die "policy-pack" "no policy pack at $src"
+  if [ ! -d "$src/node_modules/@pulumi/policy" ]; then
+    log "policy-pack: installing the pack's dependencies (npm ci in $src)"
+    run_step policy-pack/npm-ci bash -c "cd '$src' && npm ci --no-audit --no-fund"
+  fi
+  [ -d "$src/node_modules/@pulumi/policy" ] || die "policy-pack" "@pulumi/policy is not installed: run npm ci in $src"
   rm -rf "$dst" && mkdir -p "$dst"
   for f in "$src"/* ; do
-    case "$(basename "$f")" in PulumiPolicy.yaml|node_modules) ;; *) ln -s "$f" "$dst/$(basename "$f")" ;; esac
+    case "$(basename "$f")" in PulumiPolicy.yaml|node_modules|test|bin) ;; *) ln -s "$f" "$dst/$(basename "$f")" ;; esac
   done
-  modules="$src/node_modules"; [ -d "$modules" ] || modules="$REPO_DIR/node_modules"
-  [ -d "$modules/@pulumi/policy" ] || die "policy-pack" "@pulumi/policy is not installed: run npm ci in $REPO_DIR"
-  ln -s "$modules" "$dst/node_modules"
+  ln -s "$src/node_modules" "$dst/node_modules"
   sed 's/^runtime: nodejs$/runtime: nodejs-legacy/' "$src/PulumiPolicy.yaml" >"$dst/PulumiPolicy.yaml"
   grep -q '^runtime: nodejs-legacy$' "$dst/PulumiPolicy.yaml" || die "policy-pack" "policy/PulumiPolicy.yaml does not say runtime: nodejs"
   log "policy pack staged for the analyzer-plugin route at $dst"
