@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AgentStateConfig, RegistryConfig } from "../config";
-import { tierBase } from "./tier";
+import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
     RETAIN_CLAIMS,
@@ -43,6 +43,14 @@ export interface AgentStateArgs extends Omit<AgentStateConfig, "namespace"> {
     protect: boolean;
 }
 
+/** What the server's pod reads: its governing Service, config, CAP keys and (with TLS) its certificate's Secret. */
+interface ServerInputs {
+    governing: k8s.core.v1.Service;
+    config: k8s.core.v1.ConfigMap;
+    capSecret: k8s.core.v1.Secret;
+    tlsSecretName?: string;
+}
+
 /**
  * AgentState: the API on 8080 and metrics/admin on 9090, DATA_DIR on a PVC, and the HMAC
  * capability keys (active + next) generated with @pulumi/random, one resource per key id,
@@ -57,7 +65,7 @@ export class AgentState extends pulumi.ComponentResource {
 
     constructor(name: string, args: AgentStateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:AgentState", name, {}, opts);
-        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+        const base = tierBase(this, name, {
             namespace: args.namespace,
             image: args.image,
             registry: args.registry,
@@ -65,29 +73,65 @@ export class AgentState extends pulumi.ComponentResource {
             component: "state-store",
             holdsData: true,
         });
+        const keys = this.capabilityKeys(name, args);
+        this.capKeyIds = { active: args.capKeys.activeId, next: args.capKeys.nextId };
+        this.capKeys = pulumi.secret(pulumi.all([keys.active.base64, keys.next.base64]).apply(([a, n]) => ({ active: a, next: n })));
+        const capSecret = this.capKeySecret(name, base, keys);
+        const config = this.config(name, args, base);
+        const tlsSecretName = this.tlsSecret(name, args, base.ns, base.labels);
+        // The StatefulSet's governing Service is headless (its pod's stable DNS name); clients
+        // use the ClusterIP Service `agentstate` below.
+        const governing = clusterService(this, `${name}-headless`, {
+            name: "agentstate-headless",
+            namespace: base.ns,
+            id: base.id,
+            ports: [{ name: "api", port: AGENTSTATE_API_PORT }],
+            headless: true,
+        });
+        const statefulSet = this.statefulSet(name, args, base, { governing, config, capSecret, tlsSecretName });
+        const service = clusterService(this, `${name}-service`, {
+            name: "agentstate",
+            namespace: base.ns,
+            id: base.id,
+            ports: [
+                { name: "api", port: AGENTSTATE_API_PORT },
+                { name: "metrics", port: AGENTSTATE_ADMIN_PORT },
+            ],
+        });
+        this.admitClientsAndMonitoring(name, args, base);
+        if (args.grafanaDashboard) {
+            this.grafanaDashboard(name, base);
+        }
 
-        // One RandomBytes per key id: 32 bytes, base64, the figure the seed's `openssl rand -base64 32` gives.
+        this.url = this.publish(name, args, base, { service, tlsSecretName });
+        this.namespace = statefulSet.metadata.namespace;
+        this.registerOutputs({ url: this.url, capKeyIds: this.capKeyIds, capKeys: this.capKeys, namespace: this.namespace });
+    }
+
+    /** One RandomBytes per key id: 32 bytes, base64, the figure the seed's `openssl rand -base64 32` gives. */
+    private capabilityKeys(name: string, args: AgentStateArgs) {
         const key = (keyId: string) =>
             new random.RandomBytes(`${name}-cap-key-${keyId}`, { length: 32 }, { parent: this, additionalSecretOutputs: ["base64", "hex"] });
-        const active = key(args.capKeys.activeId);
-        const next = key(args.capKeys.nextId);
-        this.capKeyIds = { active: args.capKeys.activeId, next: args.capKeys.nextId };
-        this.capKeys = pulumi.secret(pulumi.all([active.base64, next.base64]).apply(([a, n]) => ({ active: a, next: n })));
+        return { active: key(args.capKeys.activeId), next: key(args.capKeys.nextId) };
+    }
 
-        const capSecret = new k8s.core.v1.Secret(
+    private capKeySecret(name: string, base: TierBase, keys: ReturnType<AgentState["capabilityKeys"]>) {
+        return new k8s.core.v1.Secret(
             `${name}-cap-keys`,
             {
-                metadata: { name: "agentstate-cap-keys", namespace: ns, labels },
+                metadata: { name: "agentstate-cap-keys", namespace: base.ns, labels: base.labels },
                 type: "Opaque",
-                stringData: { CAP_KEY_ACTIVE: active.base64, CAP_KEY_NEXT: next.base64 },
+                stringData: { CAP_KEY_ACTIVE: keys.active.base64, CAP_KEY_NEXT: keys.next.base64 },
             },
             { parent: this },
         );
+    }
 
-        const config = new k8s.core.v1.ConfigMap(
+    private config(name: string, args: AgentStateArgs, base: TierBase) {
+        return new k8s.core.v1.ConfigMap(
             `${name}-config`,
             {
-                metadata: { name: "agentstate-config", namespace: ns, labels },
+                metadata: { name: "agentstate-config", namespace: base.ns, labels: base.labels },
                 data: {
                     DATA_DIR: "/data",
                     REGION: args.region,
@@ -101,57 +145,31 @@ export class AgentState extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        const tlsSecretName = this.tlsSecret(name, args, ns, labels);
-        const scheme = tlsSecretName ? "https" : "http";
-        // The StatefulSet's governing Service is headless (its pod's stable DNS name); clients
-        // use the ClusterIP Service `agentstate` below.
-        const governing = clusterService(this, `${name}-headless`, {
-            name: "agentstate-headless",
-            namespace: ns,
-            id,
-            ports: [{ name: "api", port: AGENTSTATE_API_PORT }],
-            headless: true,
-        });
-        const statefulSet = new k8s.apps.v1.StatefulSet(
+    private statefulSet(name: string, args: AgentStateArgs, base: TierBase, deps: ServerInputs) {
+        return new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             {
-                metadata: { name: "agentstate", namespace: ns, labels },
+                metadata: { name: "agentstate", namespace: base.ns, labels: base.labels },
                 spec: {
                     replicas: 1,
-                    serviceName: governing.metadata.name,
+                    serviceName: deps.governing.metadata.name,
                     persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
-                    selector: { matchLabels: selectorLabels(id) },
+                    selector: { matchLabels: selectorLabels(base.id) },
                     template: {
-                        metadata: podMetadata(id, {
+                        metadata: podMetadata(base.id, {
                             ...scrapeAnnotations(AGENTSTATE_ADMIN_PORT),
                             // Rotating a key restarts the server so it loads the new pair.
-                            "checksum/config": configChecksum(config.data, this.capKeyIds),
+                            "checksum/config": configChecksum(deps.config.data, this.capKeyIds),
                             "checksum/secrets": secretChecksum(this, `${name}-checksum-key`, this.capKeys),
                         }),
                         spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
                             priorityClassName: args.priorityClassName,
-                            volumes: tlsSecretName ? [{ name: "tls", secret: { secretName: tlsSecretName } }] : [],
-                            containers: [
-                                hardenedContainer({
-                                    name: "agentstate",
-                                    image: image.ref,
-                                    ports: [
-                                        { name: "api", containerPort: AGENTSTATE_API_PORT },
-                                        { name: "metrics", containerPort: AGENTSTATE_ADMIN_PORT },
-                                    ],
-                                    envFrom: [{ configMapRef: { name: config.metadata.name } }],
-                                    env: envFromSecret(capSecret.metadata.name, CAP_KEY_SECRET_KEYS),
-                                    resources: args.resources,
-                                    volumeMounts: [
-                                        { name: "data", mountPath: "/data" },
-                                        ...(tlsSecretName ? [{ name: "tls", mountPath: "/tls", readOnly: true }] : []),
-                                    ],
-                                    ...httpProbes("api", { ready: "/health" }, tlsSecretName ? "HTTPS" : "HTTP"),
-                                }),
-                            ],
+                            volumes: deps.tlsSecretName ? [{ name: "tls", secret: { secretName: deps.tlsSecretName } }] : [],
+                            containers: [this.server(args, base, deps)],
                         }),
                     },
                     volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
@@ -159,22 +177,33 @@ export class AgentState extends pulumi.ComponentResource {
             },
             { parent: this, protect: args.protect },
         );
+    }
 
-        const service = clusterService(this, `${name}-service`, {
+    private server(args: AgentStateArgs, base: TierBase, deps: ServerInputs) {
+        return hardenedContainer({
             name: "agentstate",
-            namespace: ns,
-            id,
+            image: base.image.ref,
             ports: [
-                { name: "api", port: AGENTSTATE_API_PORT },
-                { name: "metrics", port: AGENTSTATE_ADMIN_PORT },
+                { name: "api", containerPort: AGENTSTATE_API_PORT },
+                { name: "metrics", containerPort: AGENTSTATE_ADMIN_PORT },
             ],
+            envFrom: [{ configMapRef: { name: deps.config.metadata.name } }],
+            env: envFromSecret(deps.capSecret.metadata.name, CAP_KEY_SECRET_KEYS),
+            resources: args.resources,
+            volumeMounts: [
+                { name: "data", mountPath: "/data" },
+                ...(deps.tlsSecretName ? [{ name: "tls", mountPath: "/tls", readOnly: true }] : []),
+            ],
+            ...httpProbes("api", { ready: "/health" }, deps.tlsSecretName ? "HTTPS" : "HTTP"),
         });
+    }
 
+    private admitClientsAndMonitoring(name: string, args: AgentStateArgs, base: TierBase) {
         networkPolicy(this, `${name}-netpol`, {
             name: "agentstate",
-            namespace: ns,
-            labels,
-            podSelector: { matchLabels: selectorLabels(id) },
+            namespace: base.ns,
+            labels: base.labels,
+            podSelector: { matchLabels: selectorLabels(base.id) },
             policyTypes: ["Ingress", "Egress"],
             ingress: [
                 {
@@ -189,33 +218,34 @@ export class AgentState extends pulumi.ComponentResource {
             ],
             egress: [],
         });
+    }
 
-        if (args.grafanaDashboard) {
-            new k8s.core.v1.ConfigMap(
-                `${name}-grafana-dashboard`,
-                {
-                    metadata: { name: "agentstate-grafana-dashboard", namespace: ns, labels: { ...labels, grafana_dashboard: "1" } },
-                    data: { "agentstate-dashboard.json": JSON.stringify(grafanaDashboard(), null, 2) },
-                },
-                { parent: this },
-            );
-        }
+    private grafanaDashboard(name: string, base: TierBase) {
+        new k8s.core.v1.ConfigMap(
+            `${name}-grafana-dashboard`,
+            {
+                metadata: { name: "agentstate-grafana-dashboard", namespace: base.ns, labels: { ...base.labels, grafana_dashboard: "1" } },
+                data: { "agentstate-dashboard.json": JSON.stringify(grafanaDashboard(), null, 2) },
+            },
+            { parent: this },
+        );
+    }
 
-        if (args.ingress) {
-            publicIngress(this, `${name}-ingress`, {
-                name: "agentstate",
-                namespace: ns,
-                id,
-                settings: args.ingress.settings,
-                annotations: tlsSecretName ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {},
-                routes: [{ host: args.ingress.host, path: "/", service: "agentstate", port: AGENTSTATE_API_PORT }],
-            });
-            this.url = pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.host}`);
-        } else {
-            this.url = pulumi.interpolate`${scheme}://${service.metadata.name}.${ns}.svc.cluster.local:${AGENTSTATE_API_PORT}`;
+    /** The public Ingress when there is one; the URL clients use either way. */
+    private publish(name: string, args: AgentStateArgs, base: TierBase, deps: { service: k8s.core.v1.Service; tlsSecretName?: string }): pulumi.Output<string> {
+        if (!args.ingress) {
+            const scheme = deps.tlsSecretName ? "https" : "http";
+            return pulumi.interpolate`${scheme}://${deps.service.metadata.name}.${base.ns}.svc.cluster.local:${AGENTSTATE_API_PORT}`;
         }
-        this.namespace = statefulSet.metadata.namespace;
-        this.registerOutputs({ url: this.url, capKeyIds: this.capKeyIds, capKeys: this.capKeys, namespace: this.namespace });
+        publicIngress(this, `${name}-ingress`, {
+            name: "agentstate",
+            namespace: base.ns,
+            id: base.id,
+            settings: args.ingress.settings,
+            annotations: deps.tlsSecretName ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {},
+            routes: [{ host: args.ingress.host, path: "/", service: "agentstate", port: AGENTSTATE_API_PORT }],
+        });
+        return pulumi.output(`${publicScheme(args.ingress.settings, "http")}://${args.ingress.host}`);
     }
 
     /** The server's TLS secret: the given one, or one cert-manager issues. */
