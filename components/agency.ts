@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AgencyConfig, RegistryConfig } from "../config";
+import { agencyTenantRules, alertRules } from "./alerts";
 import { ContainerImage } from "./image";
 import {
     Identity,
@@ -37,6 +38,8 @@ export interface AgencyArgs extends Omit<AgencyConfig, "namespacePrefix"> {
     storageClass?: string;
     monitoringNamespace: string;
     agentState: { namespace: pulumi.Input<string>; port: number };
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /**
@@ -94,6 +97,8 @@ export interface AgencyTenantArgs {
     monitoringNamespace: string;
     /** The AgentState API namespace and port, the one platform service tenants reach. */
     agentState: { namespace: pulumi.Input<string>; port: number };
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /**
@@ -259,6 +264,13 @@ export class AgencyTenant extends pulumi.ComponentResource {
         });
         if (args.hpa.maxReplicas > 1) {
             disruptionBudget(this, `${name}-pdb`, { name: "agent", namespace: ns, id: agentId, maxUnavailable: 1 });
+        }
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, {
+                namespace: ns,
+                labels,
+                group: agencyTenantRules({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget }),
+            });
         }
 
         // Tenant isolation: pods talk to their own namespace, the public internet (model

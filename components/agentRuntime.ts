@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AgentRuntimeConfig, RegistryConfig } from "../config";
+import { agentRuntimeRules, alertRules } from "./alerts";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -32,6 +33,8 @@ export interface AgentRuntimeArgs extends Omit<AgentRuntimeConfig, "namespace"> 
     /** Namespaces whose pods deliver packets here (the connector's). */
     callerNamespaces: pulumi.Input<string>[];
     ingress?: { settings: IngressSettings; spspHost: string };
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /** The agent runtime: SPSP (`/.well-known/pay`) and STREAM on 3100, calling the business logic. */
@@ -62,6 +65,9 @@ export class AgentRuntime extends pulumi.ComponentResource {
         });
         if (args.replicas > 1) {
             disruptionBudget(this, `${name}-pdb`, { name: "agent-runtime", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        }
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentRuntimeRules({ namespace: args.namespace, service: "agent-runtime" }) });
         }
         this.admitCallersAndReachBusinessLogic(name, args, base);
 

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AgentStateConfig, RegistryConfig } from "../config";
+import { agentStateRules, alertRules } from "./alerts";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -41,6 +42,8 @@ export interface AgentStateArgs extends Omit<AgentStateConfig, "namespace"> {
     clientNamespaces: pulumi.Input<string>[];
     ingress?: { settings: IngressSettings; host: string };
     protect: boolean;
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /** What the server's pod reads: its governing Service, config, CAP keys and (with TLS) its certificate's Secret. */
@@ -99,6 +102,9 @@ export class AgentState extends pulumi.ComponentResource {
             ],
         });
         this.admitClientsAndMonitoring(name, args, base);
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate" }) });
+        }
         if (args.grafanaDashboard) {
             this.grafanaDashboard(name, base);
         }

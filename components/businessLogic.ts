@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { BusinessLogicConfig, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
+import { alertRules, businessLogicRules } from "./alerts";
 import { tierBase } from "./tier";
 import {
     Identity,
@@ -45,6 +46,8 @@ export interface BusinessLogicArgs extends Omit<BusinessLogicConfig, "namespace"
     /** Namespaces whose pods call the business logic (the agent runtime's). */
     callerNamespaces: pulumi.Input<string>[];
     protect: boolean;
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /** Your payment handler on 8080 with its HPA and its PostgreSQL (in-cluster or external). */
@@ -127,6 +130,13 @@ export class BusinessLogic extends pulumi.ComponentResource {
             ...args.hpa,
         });
         disruptionBudget(this, `${name}-pdb`, { name: "business-logic", namespace: ns, id, maxUnavailable: 1 });
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, {
+                namespace: ns,
+                labels,
+                group: businessLogicRules({ namespace: args.namespace, hpa: "business-logic-hpa", inClusterDatabase: args.database.mode !== "external" }),
+            });
+        }
 
         networkPolicy(this, `${name}-netpol`, {
             name: "business-logic",

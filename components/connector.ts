@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as yaml from "js-yaml";
 import { ConnectorConfig, RegistryConfig } from "../config";
+import { alertRules, connectorRules } from "./alerts";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -44,6 +45,8 @@ export interface ConnectorArgs extends Omit<ConnectorConfig, "namespace"> {
     routePrefix: string;
     monitoringNamespace: string;
     ingress?: { settings: IngressSettings; btpHost: string; explorerHost: string };
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /** The connector's `config.yaml` (seed 000, "Option A"), as a plain object. */
@@ -123,6 +126,9 @@ export class Connector extends pulumi.ComponentResource {
         const services = this.services(name, base);
         if (args.replicas > 1) {
             disruptionBudget(this, `${name}-pdb`, { name: "connector", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        }
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: connectorRules({ namespace: args.namespace, service: "connector" }) });
         }
         this.admitClientsAndReachPeers(name, args, base);
         const urls = this.publish(name, args, base, services);

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterIdSpec, ImageSpec, RegistryConfig } from "../config";
+import { alertRules, tigerbeetleRules } from "./alerts";
 import { TierBase, tierBase } from "./tier";
 import {
     RETAIN_CLAIMS,
@@ -43,6 +44,8 @@ export interface TigerBeetleClusterArgs {
     clientNamespaces: pulumi.Input<string>[];
     /** Protect the ledger's identity and StatefulSet from replacement and deletion (prod). */
     protect: boolean;
+    /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
+    alertRules: boolean;
 }
 
 /**
@@ -96,6 +99,13 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             });
         }
         this.admitPeersAndClients(name, args, base);
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, {
+                namespace: base.ns,
+                labels: base.labels,
+                group: tigerbeetleRules({ namespace: args.namespace, statefulSet: STATEFULSET, replicas: args.replicas, quorum: quorum(args.replicas) }),
+            });
+        }
 
         this.namespace = base.ns;
         this.serviceAddress = pulumi.interpolate`${client.metadata.name}.${base.ns}.svc.cluster.local:${TIGERBEETLE_PORT}`;

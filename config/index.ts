@@ -16,7 +16,7 @@ import { BUSINESS_LOGIC_KEYS, readBusinessLogic } from "./businessLogic";
 import { CONNECTOR_KEYS, readConnector } from "./connector";
 import { ConfigError, Json, Reader } from "./reader";
 import { Context, KeyDecl } from "./schema";
-import { STACK_KEYS, readEnvironment, readIngress, readMonitoringNamespace, readNamespaces, readRegistry, readStorageClass } from "./stack";
+import { STACK_KEYS, readAlertRules, readEnvironment, readIngress, readMonitoringNamespace, readNamespaces, readRegistry, readStorageClass } from "./stack";
 import { TIGERBEETLE_KEYS, readTigerBeetle } from "./tigerbeetle";
 import { PROJECT, PlatformConfig } from "./types";
 
@@ -74,6 +74,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         registry: ctx.registry,
         ingress: readIngress(ctx),
         monitoringNamespace: readMonitoringNamespace(ctx),
+        alertRules: readAlertRules(ctx),
         tigerbeetle: readTigerBeetle(ctx, namespaces.tigerbeetle),
         connector: readConnector(ctx, namespaces.connector),
         agentRuntime: readAgentRuntime(ctx, namespaces.agentRuntime),

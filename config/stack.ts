@@ -68,7 +68,11 @@ export const INGRESS = declare(
 export const MONITORING = declare(
     "monitoring",
     "Where Prometheus runs; admitted to metrics ports",
-    group({ namespace: str({ default: "monitoring", check: (ctx, path, name) => namespaceName(ctx.r, path, name) }) }),
+    group({
+        namespace: str({ default: "monitoring", check: (ctx, path, name) => namespaceName(ctx.r, path, name) }),
+        // PrometheusRule is a Prometheus Operator CRD, which the dev cluster does not have.
+        alertRules: bool({ default: { dev: false, prod: true }, note: "a PrometheusRule per tier; needs the Prometheus Operator" }),
+    }),
 );
 
 export const STACK_KEYS = [ENVIRONMENT, NAMESPACE_PREFIX, NAMESPACES, STORAGE_CLASS, REGISTRY, REGISTRY_PASSWORD, INGRESS, MONITORING];
@@ -145,6 +149,11 @@ export function readIngress(ctx: Context): IngressConfig | undefined {
 
 export function readMonitoringNamespace(ctx: Context): string {
     return section(ctx, MONITORING).read("namespace");
+}
+
+/** Whether each tier creates its PrometheusRule (components/alerts.ts). */
+export function readAlertRules(ctx: Context): boolean {
+    return section(ctx, MONITORING).read("alertRules");
 }
 
 export function readStorageClass(ctx: Context): string | undefined {

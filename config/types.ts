@@ -157,6 +157,8 @@ export interface PlatformConfig {
     registry?: RegistryConfig;
     ingress?: IngressConfig;
     monitoringNamespace: string;
+    /** `monitoring.alertRules`: each tier creates a PrometheusRule with its alerts. */
+    alertRules: boolean;
     tigerbeetle: TigerBeetleConfig;
     connector: ConnectorConfig;
     agentRuntime: AgentRuntimeConfig;

@@ -102,6 +102,7 @@ describe("config declarations", () => {
         const at = (cfg: PlatformConfig, key: string): unknown => {
             const moved: Record<string, unknown> = {
                 "monitoring.namespace": cfg.monitoringNamespace,
+                "monitoring.alertRules": cfg.alertRules,
                 "tigerbeetle.clusterId": cfg.tigerbeetle.clusterId.mode === "generate" ? "generate" : cfg.tigerbeetle.clusterId.value,
                 "agency.hpa.queueLengthTarget": cfg.agency.hpa.queueLengthTarget,
                 ...Object.fromEntries(Object.entries(cfg).flatMap(([tier, v]) => (v && typeof v === "object" && "namespace" in v ? [[`namespaces.${tier}`, v.namespace]] : []))),

@@ -376,6 +376,7 @@ const KIND_TYPES: Record<string, string> = {
     PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
     HorizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     Certificate: "kubernetes:cert-manager.io/v1:Certificate",
+    PrometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     RandomId: "random:index/randomId:RandomId",
     RandomBytes: "random:index/randomBytes:RandomBytes",
     RandomPassword: "random:index/randomPassword:RandomPassword",

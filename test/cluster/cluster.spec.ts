@@ -67,8 +67,8 @@ describe("on a real Kubernetes API server", function () {
         }
         const version = getJson(["version"]);
         assert.ok(version.serverVersion?.gitVersion, `no server answered at KUBECONFIG=${process.env.KUBECONFIG}`);
-        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml")]);
-        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io", "--timeout=60s"]);
+        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml"), "-f", path.join(__dirname, "prometheusrule-crd.yaml")]);
+        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io", "crd/prometheusrules.monitoring.coreos.com", "--timeout=60s"]);
     });
 
     for (const [stack, overrides] of STACKS) {
