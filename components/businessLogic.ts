@@ -4,10 +4,9 @@ import * as random from "@pulumi/random";
 import { BusinessLogicConfig, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
 import { alertRules, businessLogicRules } from "./alerts";
-import { tierBase } from "./tier";
+import { TierBase, tierBase } from "./tier";
 import {
     Identity,
-    NamespaceFoundation,
     RETAIN_CLAIMS,
     autoscaler,
     configChecksum,
@@ -58,7 +57,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
 
     constructor(name: string, args: BusinessLogicArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:BusinessLogic", name, {}, opts);
-        const { image, id, labels, foundation, ns } = tierBase(this, name, {
+        const base = tierBase(this, name, {
             namespace: args.namespace,
             image: args.image,
             registry: args.registry,
@@ -66,44 +65,75 @@ export class BusinessLogic extends pulumi.ComponentResource {
             component: "business-logic",
             holdsData: args.database.mode !== "external",
         });
+        const database = this.database(name, args, base);
+        const config = this.config(name, args, base);
+        const deployment = this.deployment(name, args, base, { config, database });
+        const service = clusterService(this, `${name}-service`, {
+            name: "business-logic",
+            namespace: base.ns,
+            id: base.id,
+            ports: [{ name: "http", port: BUSINESS_LOGIC_PORT }],
+        });
+        autoscaler(this, `${name}-hpa`, {
+            name: "business-logic-hpa",
+            namespace: base.ns,
+            id: base.id,
+            target: { apiVersion: "apps/v1", kind: "Deployment", name: "business-logic" },
+            ...args.hpa,
+        });
+        disruptionBudget(this, `${name}-pdb`, { name: "business-logic", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, {
+                namespace: base.ns,
+                labels: base.labels,
+                group: businessLogicRules({ namespace: args.namespace, hpa: "business-logic-hpa", inClusterDatabase: args.database.mode !== "external" }),
+            });
+        }
+        this.admitCallersAndReachDatabase(name, args, base, database);
 
-        const database = this.database(name, args, ns, foundation);
+        this.url = pulumi.interpolate`http://${service.metadata.name}.${base.ns}.svc.cluster.local:${BUSINESS_LOGIC_PORT}`;
+        this.namespace = deployment.metadata.namespace;
+        this.registerOutputs({ url: this.url, namespace: this.namespace });
+    }
 
-        const config = new k8s.core.v1.ConfigMap(
+    private config(name: string, args: BusinessLogicArgs, base: TierBase) {
+        return new k8s.core.v1.ConfigMap(
             `${name}-config`,
             {
-                metadata: { name: "business-logic-config", namespace: ns, labels },
+                metadata: { name: "business-logic-config", namespace: base.ns, labels: base.labels },
                 data: { PORT: String(BUSINESS_LOGIC_PORT), LOG_LEVEL: args.logLevel },
             },
             { parent: this },
         );
+    }
 
-        const deployment = new k8s.apps.v1.Deployment(
+    private deployment(name: string, args: BusinessLogicArgs, base: TierBase, deps: { config: k8s.core.v1.ConfigMap; database: Database }) {
+        return new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: "business-logic", namespace: ns, labels },
+                metadata: { name: "business-logic", namespace: base.ns, labels: base.labels },
                 spec: {
                     // The HPA owns the replica count once it exists; this is the starting size.
                     replicas: args.replicas,
-                    selector: { matchLabels: selectorLabels(id) },
+                    selector: { matchLabels: selectorLabels(base.id) },
                     template: {
                         // A change to the config or to DATABASE_URL rolls the pods.
-                        metadata: podMetadata(id, {
-                            "checksum/config": configChecksum(config.data),
-                            "checksum/secrets": secretChecksum(this, `${name}-checksum-key`, database.credential),
+                        metadata: podMetadata(base.id, {
+                            "checksum/config": configChecksum(deps.config.data),
+                            "checksum/secrets": secretChecksum(this, `${name}-checksum-key`, deps.database.credential),
                         }),
                         spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
-                            placement: { id: id, spread: "preferred" },
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
+                            placement: { id: base.id, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [
                                 hardenedContainer({
                                     name: "business-logic",
-                                    image: image.ref,
+                                    image: base.image.ref,
                                     ports: [{ name: "http", containerPort: BUSINESS_LOGIC_PORT }],
-                                    envFrom: [{ configMapRef: { name: config.metadata.name } }],
-                                    env: envFromSecret(database.secretName, ["DATABASE_URL"]),
+                                    envFrom: [{ configMapRef: { name: deps.config.metadata.name } }],
+                                    env: envFromSecret(deps.database.secretName, ["DATABASE_URL"]),
                                     resources: args.resources,
                                     ...httpProbes("http", { ready: "/health" }),
                                 }),
@@ -114,67 +144,46 @@ export class BusinessLogic extends pulumi.ComponentResource {
             },
             { parent: this, ignoreChanges: ["spec.replicas"] },
         );
+    }
 
-        const service = clusterService(this, `${name}-service`, {
-            name: "business-logic",
-            namespace: ns,
-            id,
-            ports: [{ name: "http", port: BUSINESS_LOGIC_PORT }],
-        });
-
-        autoscaler(this, `${name}-hpa`, {
-            name: "business-logic-hpa",
-            namespace: ns,
-            id,
-            target: { apiVersion: "apps/v1", kind: "Deployment", name: "business-logic" },
-            ...args.hpa,
-        });
-        disruptionBudget(this, `${name}-pdb`, { name: "business-logic", namespace: ns, id, maxUnavailable: 1 });
-        if (args.alertRules) {
-            alertRules(this, `${name}-alerts`, {
-                namespace: ns,
-                labels,
-                group: businessLogicRules({ namespace: args.namespace, hpa: "business-logic-hpa", inClusterDatabase: args.database.mode !== "external" }),
-            });
-        }
-
+    private admitCallersAndReachDatabase(name: string, args: BusinessLogicArgs, base: TierBase, database: Database) {
         networkPolicy(this, `${name}-netpol`, {
             name: "business-logic",
-            namespace: ns,
-            labels,
-            podSelector: { matchLabels: selectorLabels(id) },
+            namespace: base.ns,
+            labels: base.labels,
+            podSelector: { matchLabels: selectorLabels(base.id) },
             policyTypes: ["Ingress", "Egress"],
             ingress: [{ from: args.callerNamespaces.map((n) => inNamespace(n)), ports: tcpPorts(BUSINESS_LOGIC_PORT) }],
             egress: [database.egress],
         });
-
-        this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc.cluster.local:${BUSINESS_LOGIC_PORT}`;
-        this.namespace = deployment.metadata.namespace;
-        this.registerOutputs({ url: this.url, namespace: this.namespace });
     }
 
     /** The DATABASE_URL Secret, what its value is made from, and the egress rule that reaches the database. */
-    private database(name: string, args: BusinessLogicArgs, ns: pulumi.Output<string>, foundation: NamespaceFoundation) {
+    private database(name: string, args: BusinessLogicArgs, base: TierBase): Database {
         const db = args.database;
         const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
-        const pgLabels = recommendedLabels(pgId);
         if (db.mode === "external") {
             const secret = new k8s.core.v1.Secret(
                 `${name}-database-url`,
-                { metadata: { name: "business-logic-database", namespace: ns, labels: pgLabels }, stringData: { DATABASE_URL: db.url } },
+                { metadata: { name: "business-logic-database", namespace: base.ns, labels: recommendedLabels(pgId) }, stringData: { DATABASE_URL: db.url } },
                 { parent: this },
             );
             const to = db.egress.cidrs ? db.egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })) : [publicInternet()];
             return { secretName: secret.metadata.name, credential: db.url, egress: { to, ports: tcpPorts(db.egress.port) } };
         }
+        return this.postgres(name, args, base, db, pgId);
+    }
 
+    /** The in-cluster PostgreSQL: its credentials, Services, StatefulSet and a policy that admits only the business logic. */
+    private postgres(name: string, args: BusinessLogicArgs, base: TierBase, db: PostgresConfig, pgId: Identity): Database {
+        const pgLabels = recommendedLabels(pgId);
         const image = new ContainerImage(`${name}-postgres-image`, { spec: db.image, registry: args.registry }, { parent: this });
         const password = new random.RandomPassword(`${name}-postgres-password`, { length: 32, special: false }, { parent: this });
-        const host = pulumi.interpolate`postgres.${ns}.svc.cluster.local`;
+        const host = pulumi.interpolate`postgres.${base.ns}.svc.cluster.local`;
         const secret = new k8s.core.v1.Secret(
             `${name}-postgres-credentials`,
             {
-                metadata: { name: "postgres-credentials", namespace: ns, labels: pgLabels },
+                metadata: { name: "postgres-credentials", namespace: base.ns, labels: pgLabels },
                 stringData: {
                     POSTGRES_USER: "app",
                     POSTGRES_DB: "app",
@@ -186,75 +195,22 @@ export class BusinessLogic extends pulumi.ComponentResource {
         );
         clusterService(this, `${name}-postgres-service`, {
             name: "postgres",
-            namespace: ns,
+            namespace: base.ns,
             id: pgId,
             ports: [{ name: "postgres", port: POSTGRES_PORT }],
         });
         // The StatefulSet's governing Service is headless: it gives the pod its stable DNS name.
         const governing = clusterService(this, `${name}-postgres-headless`, {
             name: "postgres-headless",
-            namespace: ns,
+            namespace: base.ns,
             id: pgId,
             ports: [{ name: "postgres", port: POSTGRES_PORT }],
             headless: true,
         });
-        new k8s.apps.v1.StatefulSet(
-            `${name}-postgres`,
-            {
-                metadata: { name: "postgres", namespace: ns, labels: pgLabels },
-                spec: {
-                    replicas: 1,
-                    serviceName: governing.metadata.name,
-                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
-                    selector: { matchLabels: selectorLabels(pgId) },
-                    template: {
-                        metadata: podMetadata(pgId),
-                        spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
-                            priorityClassName: args.priorityClassName,
-                            security: { uid: POSTGRES_UID },
-                            terminationGracePeriodSeconds: 60,
-                            volumes: [
-                                { name: "run", emptyDir: { sizeLimit: "16Mi" } },
-                                // The password is read from a file, never from the environment.
-                                { name: "credentials", secret: { secretName: secret.metadata.name, items: [{ key: "POSTGRES_PASSWORD", path: "password" }], defaultMode: 0o400 } },
-                            ],
-                            containers: [
-                                hardenedContainer({
-                                    name: "postgres",
-                                    image: image.ref,
-                                    ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
-                                    env: [
-                                        ...envFromSecret(secret.metadata.name, ["POSTGRES_USER", "POSTGRES_DB"]),
-                                        { name: "POSTGRES_PASSWORD_FILE", value: `${CREDENTIALS_DIR}/password` },
-                                        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-                                    ],
-                                    resources: db.resources,
-                                    volumeMounts: [
-                                        { name: "data", mountPath: "/var/lib/postgresql/data" },
-                                        { name: "run", mountPath: "/var/run/postgresql" },
-                                        { name: "credentials", mountPath: CREDENTIALS_DIR, readOnly: true },
-                                    ],
-                                    readinessProbe: {
-                                        exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "app"] },
-                                        initialDelaySeconds: 5,
-                                        periodSeconds: 10,
-                                        timeoutSeconds: 5,
-                                    },
-                                    livenessProbe: tcpProbe(POSTGRES_PORT, { initialDelaySeconds: 30, periodSeconds: 15 }),
-                                }),
-                            ],
-                        }),
-                    },
-                    volumeClaimTemplates: [volumeClaim("data", db.storage, args.storageClass)],
-                },
-            },
-            { parent: this, protect: args.protect },
-        );
+        this.postgresStatefulSet(name, args, base, { db, pgId, image, secret, governing });
         networkPolicy(this, `${name}-postgres-netpol`, {
             name: "postgres",
-            namespace: ns,
+            namespace: base.ns,
             labels: pgLabels,
             podSelector: { matchLabels: selectorLabels(pgId) },
             policyTypes: ["Ingress", "Egress"],
@@ -268,4 +224,80 @@ export class BusinessLogic extends pulumi.ComponentResource {
         });
         return { secretName: secret.metadata.name, credential: password.result, egress: { to: [podsLabelled(selectorLabels(pgId))], ports: tcpPorts(POSTGRES_PORT) } };
     }
+
+    private postgresStatefulSet(name: string, args: BusinessLogicArgs, base: TierBase, pg: PostgresInputs) {
+        return new k8s.apps.v1.StatefulSet(
+            `${name}-postgres`,
+            {
+                metadata: { name: "postgres", namespace: base.ns, labels: recommendedLabels(pg.pgId) },
+                spec: {
+                    replicas: 1,
+                    serviceName: pg.governing.metadata.name,
+                    persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
+                    selector: { matchLabels: selectorLabels(pg.pgId) },
+                    template: {
+                        metadata: podMetadata(pg.pgId),
+                        spec: hardenedPodSpec({
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
+                            priorityClassName: args.priorityClassName,
+                            security: { uid: POSTGRES_UID },
+                            terminationGracePeriodSeconds: 60,
+                            volumes: [
+                                { name: "run", emptyDir: { sizeLimit: "16Mi" } },
+                                // The password is read from a file, never from the environment.
+                                { name: "credentials", secret: { secretName: pg.secret.metadata.name, items: [{ key: "POSTGRES_PASSWORD", path: "password" }], defaultMode: 0o400 } },
+                            ],
+                            containers: [postgresContainer(pg)],
+                        }),
+                    },
+                    volumeClaimTemplates: [volumeClaim("data", pg.db.storage, args.storageClass)],
+                },
+            },
+            { parent: this, protect: args.protect },
+        );
+    }
+}
+
+/** How the business logic reaches its database: the DATABASE_URL Secret, what its value is made from, the egress rule. */
+interface Database {
+    secretName: pulumi.Output<string>;
+    credential: pulumi.Input<string>;
+    egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+}
+
+type PostgresConfig = Extract<BusinessLogicArgs["database"], { mode: "postgres" }>;
+
+interface PostgresInputs {
+    db: PostgresConfig;
+    pgId: Identity;
+    image: ContainerImage;
+    secret: k8s.core.v1.Secret;
+    governing: k8s.core.v1.Service;
+}
+
+function postgresContainer(pg: PostgresInputs) {
+    return hardenedContainer({
+        name: "postgres",
+        image: pg.image.ref,
+        ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
+        env: [
+            ...envFromSecret(pg.secret.metadata.name, ["POSTGRES_USER", "POSTGRES_DB"]),
+            { name: "POSTGRES_PASSWORD_FILE", value: `${CREDENTIALS_DIR}/password` },
+            { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+        ],
+        resources: pg.db.resources,
+        volumeMounts: [
+            { name: "data", mountPath: "/var/lib/postgresql/data" },
+            { name: "run", mountPath: "/var/run/postgresql" },
+            { name: "credentials", mountPath: CREDENTIALS_DIR, readOnly: true },
+        ],
+        readinessProbe: {
+            exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "app"] },
+            initialDelaySeconds: 5,
+            periodSeconds: 10,
+            timeoutSeconds: 5,
+        },
+        livenessProbe: tcpProbe(POSTGRES_PORT, { initialDelaySeconds: 30, periodSeconds: 15 }),
+    });
 }
