@@ -35,6 +35,7 @@ export const CHECKLIST = {
     secrets: { id: "6", title: "Secrets managed as Kubernetes Secrets, never in ConfigMaps or literal env" },
     autoscaling: { id: "7", title: "HPA configured for business logic and every agency tenant" },
     monitoring: { id: "8", title: "Monitoring: every metrics endpoint is scraped" },
+    alerting: { id: "8", title: "Alerting: every namespace with workloads has alert rules" },
     resourceBounds: { id: "9", title: "Resource requests/limits within the tuned bounds" },
     disruptionBudgets: { id: "10", title: "Pod Disruption Budgets, node spread and priorities configured for HA" },
     ingress: { id: "11", title: "Ingress only for the public endpoints, with TLS" },
@@ -631,6 +632,7 @@ export const TYPES = {
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
 } as const;
 

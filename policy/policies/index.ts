@@ -20,6 +20,7 @@ import { agencyTenantsHaveHpa } from "./agency-tenants-have-hpa";
 import { autoscalerCustomMetricsAreExported } from "./autoscaler-custom-metrics-are-exported";
 import { hpaMemoryTargetsAllowScaleDown } from "./hpa-memory-targets-allow-scale-down";
 import { metricsEndpointsAreScraped } from "./metrics-endpoints-are-scraped";
+import { namespacesHaveAlertRules } from "./namespaces-have-alert-rules";
 import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds";
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
 import { tigerbeetlePdbPreservesQuorum } from "./tigerbeetle-pdb-preserves-quorum";
@@ -64,6 +65,7 @@ export const policies: Policies = [
     autoscalerCustomMetricsAreExported,
     hpaMemoryTargetsAllowScaleDown,
     metricsEndpointsAreScraped,
+    namespacesHaveAlertRules,
     resourceRequestsWithinBounds,
     workloadsHaveDisruptionBudgets,
     tigerbeetlePdbPreservesQuorum,

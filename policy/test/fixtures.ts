@@ -24,6 +24,7 @@ export const T = {
     hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     pdb: "kubernetes:policy/v1:PodDisruptionBudget",
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+    prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
 };
 
@@ -260,6 +261,12 @@ export function pdb(
     return res(T.pdb, { metadata: { name, namespace: ns }, spec: { selector: { matchLabels: labels(app) }, ...budget, unhealthyPodEvictionPolicy } });
 }
 
+/** A tier's PrometheusRule as components/alerts.ts makes it: one group with one alert rule on the namespace's series. */
+export function prometheusRule(group: string, ns: string): Resource {
+    const rule = { alert: "ScrapeTargetDown", expr: `up{namespace="${ns}"} == 0`, for: "5m", labels: { severity: "warning" }, annotations: { summary: "down" } };
+    return res(T.prometheusRule, { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: `${group}-alerts`, namespace: ns }, spec: { groups: [{ name: group, rules: [rule] }] } });
+}
+
 export function priorityClass(name: string, value: number, preemptionPolicy: "PreemptLowerPriority" | "Never"): Resource {
     return res(T.priorityClass, { metadata: { name }, value, preemptionPolicy, description: name });
 }
@@ -356,6 +363,7 @@ export function compliantStack(): Resource[] {
         tb,
         pdb("tigerbeetle", "tigerbeetle", "tigerbeetle", { minAvailable: 2 }, "IfHealthyBudget"),
         ...networkBaseline("tigerbeetle", "tigerbeetle"),
+        prometheusRule("tigerbeetle", "tigerbeetle"),
         // Connector
         namespace("m2m-connector"),
         serviceAccount("m2m-connector", "m2m-connector"),
@@ -382,6 +390,7 @@ export function compliantStack(): Resource[] {
         service("connector-explorer", "m2m-connector", "m2m-connector", [{ name: "explorer", port: 5173 }]),
         pdb("connector", "m2m-connector", "m2m-connector", { maxUnavailable: 1 }),
         ...networkBaseline("m2m-connector", "m2m-connector"),
+        prometheusRule("connector", "m2m-connector"),
         ingress("connector", "m2m-connector", [
             { host: "btp.example.com", service: "connector", port: 4000 },
             { host: "explorer.example.com", service: "connector-explorer", port: 5173 },
@@ -394,6 +403,7 @@ export function compliantStack(): Resource[] {
         service("agent-runtime", "m2m-agent-runtime", "agent-runtime", [{ name: "http", port: 3100 }]),
         pdb("agent-runtime", "m2m-agent-runtime", "agent-runtime", { maxUnavailable: 1 }),
         ...networkBaseline("m2m-agent-runtime", "agent-runtime"),
+        prometheusRule("agent-runtime", "m2m-agent-runtime"),
         ingress("agent-runtime-spsp", "m2m-agent-runtime", [{ host: "pay.example.com", path: "/.well-known/pay", service: "agent-runtime", port: 3100 }]),
         // Business logic
         namespace("my-agent"),
@@ -407,6 +417,7 @@ export function compliantStack(): Resource[] {
         memoryHpa(hpa("business-logic-hpa", "my-agent", { kind: "Deployment", name: "business-logic" }, 2, 20)),
         pdb("business-logic", "my-agent", "business-logic", { maxUnavailable: 1 }),
         ...networkBaseline("my-agent", "business-logic"),
+        prometheusRule("business-logic", "my-agent"),
         // AgentState
         namespace("agentstate"),
         serviceAccount("agentstate", "agentstate"),
@@ -442,6 +453,7 @@ export function compliantStack(): Resource[] {
         service("agentstate", "agentstate", "agentstate", [{ name: "api", port: 8080 }, { name: "metrics", port: 9090 }]),
         headlessService("agentstate-headless", "agentstate", "agentstate", [{ name: "api", port: 8080 }]),
         ...networkBaseline("agentstate", "agentstate"),
+        prometheusRule("agentstate", "agentstate"),
         ingress("agentstate", "agentstate", [{ host: "state.example.com", service: "agentstate", port: 8080 }]),
         // One agency tenant
         namespace("client-a"),
@@ -462,6 +474,7 @@ export function compliantStack(): Resource[] {
         pdb("agent", "client-a", "agency-agent", { maxUnavailable: 1 }),
         networkPolicy("default-deny", "client-a", {}, ["Ingress", "Egress"]),
         networkPolicy("tenant-isolation", "client-a", {}, ["Ingress", "Egress"], { ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] }),
+        prometheusRule("agency-client-a", "client-a"),
     ];
 }
 

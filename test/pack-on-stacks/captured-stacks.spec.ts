@@ -66,10 +66,10 @@ describe("policy pack on the captured stacks", function () {
         assert.deepStrictEqual(mandatory, [], show(mandatory));
     });
 
-    it("dev under the prod config reports what dev relaxes: one TigerBeetle replica, cluster ID 0, dev mode, no TLS", async () => {
+    it("dev under the prod config reports what dev relaxes: one TigerBeetle replica, cluster ID 0, dev mode, no TLS, no alert rules", async () => {
         const violations = await runPack(resourcesOf(dev), loadConfig("prod"));
         const names = new Set(violations.map((v) => v.policy));
-        for (const expected of ["tigerbeetle-replica-quorum", "tigerbeetle-cluster-id-nonzero", "agentstate-dev-mode-disabled", "agentstate-serves-tls"]) {
+        for (const expected of ["tigerbeetle-replica-quorum", "tigerbeetle-cluster-id-nonzero", "agentstate-dev-mode-disabled", "agentstate-serves-tls", "namespaces-have-alert-rules"]) {
             assert.ok(names.has(expected), `expected ${expected} in:\n${show(violations)}`);
         }
         assert.ok(violations.every((v) => v.level === "mandatory"));
