@@ -3,9 +3,16 @@ import { ImageSpec, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
 import { FoundationArgs, Identity, NamespaceFoundation, imageTag, namespaceFoundation, recommendedLabels } from "./kube";
 
+/** An image a parent component has already built or resolved: the tier runs it and makes no ContainerImage. */
+export interface ExistingImage {
+    kind: "existing";
+    ref: pulumi.Input<string>;
+}
+
 export interface TierBaseArgs {
     namespace: string;
-    image: ImageSpec;
+    /** Built or resolved here (`${name}-image`), unless it is an existing image. */
+    image: ImageSpec | ExistingImage;
     registry?: RegistryConfig;
     /** `app.kubernetes.io/name` and `component` of the tier's workload. */
     appName: string;
@@ -15,7 +22,7 @@ export interface TierBaseArgs {
 }
 
 export interface TierBase {
-    image: ContainerImage;
+    image: { ref: pulumi.Input<string> };
     id: Identity;
     labels: Record<string, string>;
     foundation: NamespaceFoundation;
@@ -23,9 +30,12 @@ export interface TierBase {
     ns: pulumi.Output<string>;
 }
 
-/** What every tier starts with: its image, its identity and labels, and its namespace foundation. */
+/**
+ * What every tier starts with: its image, its identity and labels, and its namespace foundation.
+ * The identity carries the image's version only when it is a prebuilt reference given here.
+ */
 export function tierBase(parent: pulumi.ComponentResource, name: string, args: TierBaseArgs): TierBase {
-    const image = new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent });
+    const image = args.image.kind === "existing" ? { ref: args.image.ref } : new ContainerImage(`${name}-image`, { spec: args.image, registry: args.registry }, { parent });
     const id: Identity = {
         name: args.appName,
         instance: name,
