@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AgencyConfig, RegistryConfig } from "../config";
 import { agencyTenantRules, alertRules } from "./alerts";
 import { ContainerImage } from "./image";
+import { TierBase, tierBase } from "./tier";
 import {
     Identity,
     ResourceFigures,
@@ -14,7 +15,6 @@ import {
     hardenedPodSpec,
     httpProbes,
     inNamespace,
-    namespaceFoundation,
     networkPolicy,
     podMetadata,
     podsLabelled,
@@ -113,77 +113,65 @@ export class AgencyTenant extends pulumi.ComponentResource {
 
     constructor(name: string, args: AgencyTenantArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:AgencyTenant", name, {}, opts);
-        const agentId: Identity = { name: "agency-agent", instance: name, component: "agent" };
+        // The namespace, its ServiceAccount and policies are the agent's; the Brain shares them.
+        const base = tierBase(this, name, {
+            namespace: args.namespace,
+            image: { kind: "existing", ref: args.agentImage },
+            registry: args.registry,
+            appName: "agency-agent",
+            component: "agent",
+            holdsData: true,
+        });
         const brainId: Identity = { name: "agency-brain", instance: name, component: "brain" };
-        const labels = recommendedLabels(agentId);
-        const foundation = namespaceFoundation(this, name, { namespace: args.namespace, id: agentId, holdsData: true, registry: args.registry });
-        const ns = foundation.name;
-        const brainUrl = pulumi.interpolate`http://brain.${ns}.svc.cluster.local:${AGENCY_PORTS.brain}`;
-        const agentHome = { name: "agent", mountPath: AGENT_HOME };
-        const brainHome = { name: "brain", mountPath: `${AGENT_HOME}/brain` };
-
-        /** A tenant container: the image running `role` on `port`, told its company (and the Brain's URL). */
-        const tenantContainer = (c: {
-            role: string;
-            port: number;
-            /** The port's name, probed by name; without it the port is named after the role and probed by number. */
-            portName?: string;
-            image: pulumi.Input<string>;
-            resources: ResourceFigures;
-            mounts: { name: string; mountPath: string }[];
-            brainUrl?: pulumi.Input<string>;
-        }) =>
-            hardenedContainer({
-                name: c.role,
-                image: c.image,
-                ports: [{ name: c.portName ?? c.role, containerPort: c.port }],
-                env: [
-                    { name: "COMPANY", value: args.tenant },
-                    { name: "ROLE", value: c.role },
-                    { name: "PORT", value: String(c.port) },
-                    ...(c.brainUrl ? [{ name: "BRAIN_URL", value: c.brainUrl }] : []),
-                ],
-                resources: c.resources,
-                volumeMounts: c.mounts,
-                ...httpProbes(c.portName ?? c.port, { ready: "/health" }),
+        const brainUrl = pulumi.interpolate`http://brain.${base.ns}.svc.cluster.local:${AGENCY_PORTS.brain}`;
+        this.agentStatefulSet(name, args, base, brainUrl);
+        this.brainStatefulSet(name, args, base, brainId);
+        this.services(name, base, brainId);
+        this.agentAutoscaler(name, args, base);
+        if (args.hpa.maxReplicas > 1) {
+            disruptionBudget(this, `${name}-pdb`, { name: "agent", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        }
+        if (args.alertRules) {
+            alertRules(this, `${name}-alerts`, {
+                namespace: base.ns,
+                labels: base.labels,
+                group: agencyTenantRules({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget }),
             });
-        const sidecar = (role: string, port: number, resources: ResourceFigures, portName?: string) =>
-            tenantContainer({ role, port, portName, image: args.agentImage, resources, mounts: [agentHome], brainUrl });
+        }
+        this.isolate(name, args, base);
 
-        new k8s.apps.v1.StatefulSet(
+        this.namespace = base.ns;
+        this.endpoints = pulumi.all([base.ns]).apply(([n]) => ({
+            agent: `http://agent.${n}.svc.cluster.local:${AGENCY_PORTS.agent}`,
+            healthMonitor: `http://agent.${n}.svc.cluster.local:${AGENCY_PORTS.healthMonitor}`,
+            brain: `http://brain.${n}.svc.cluster.local:${AGENCY_PORTS.brain}`,
+        }));
+        this.registerOutputs({ endpoints: this.endpoints, namespace: this.namespace });
+    }
+
+    /** The agent with its health-monitor, swarm and elastic-swarm sidecars, sharing `.agent`; the HPA owns its replica count. */
+    private agentStatefulSet(name: string, args: AgencyTenantArgs, base: TierBase, brainUrl: pulumi.Output<string>) {
+        return new k8s.apps.v1.StatefulSet(
             `${name}-agent`,
             {
-                metadata: { name: "agent", namespace: ns, labels },
+                metadata: { name: "agent", namespace: base.ns, labels: base.labels },
                 spec: {
                     replicas: args.hpa.minReplicas,
                     serviceName: "agent-pods",
                     podManagementPolicy: "Parallel",
                     persistentVolumeClaimRetentionPolicy: RETAIN_CLAIMS,
-                    selector: { matchLabels: selectorLabels(agentId) },
+                    selector: { matchLabels: selectorLabels(base.id) },
                     template: {
                         // The elastic swarm counts the pending tasks: its /metrics serves
                         // queue_length, which Prometheus scrapes and the Prometheus Adapter
                         // serves to the HPA as a per-pod metric.
-                        metadata: podMetadata(agentId, scrapeAnnotations(AGENCY_PORTS.elasticSwarm)),
+                        metadata: podMetadata(base.id, scrapeAnnotations(AGENCY_PORTS.elasticSwarm)),
                         spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
-                            placement: { id: agentId, spread: "preferred" },
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
+                            placement: { id: base.id, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
-                            containers: [
-                                tenantContainer({
-                                    role: "agent",
-                                    port: AGENCY_PORTS.agent,
-                                    portName: "api",
-                                    image: args.agentImage,
-                                    resources: args.resources.agent,
-                                    mounts: [agentHome, brainHome],
-                                    brainUrl,
-                                }),
-                                sidecar("health-monitor", AGENCY_PORTS.healthMonitor, args.resources.healthMonitor),
-                                sidecar("swarm", AGENCY_PORTS.swarm, args.resources.swarm),
-                                sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm, "metrics"),
-                            ],
+                            containers: agentContainers(args, base.image.ref, brainUrl),
                         }),
                     },
                     volumeClaimTemplates: [
@@ -195,11 +183,13 @@ export class AgencyTenant extends pulumi.ComponentResource {
             // The HPA owns the replica count.
             { parent: this, ignoreChanges: ["spec.replicas"] },
         );
+    }
 
-        new k8s.apps.v1.StatefulSet(
+    private brainStatefulSet(name: string, args: AgencyTenantArgs, base: TierBase, brainId: Identity) {
+        return new k8s.apps.v1.StatefulSet(
             `${name}-brain`,
             {
-                metadata: { name: "brain", namespace: ns, labels: recommendedLabels(brainId) },
+                metadata: { name: "brain", namespace: base.ns, labels: recommendedLabels(brainId) },
                 spec: {
                     replicas: 1,
                     serviceName: "brain-pods",
@@ -208,18 +198,18 @@ export class AgencyTenant extends pulumi.ComponentResource {
                     template: {
                         metadata: podMetadata(brainId),
                         spec: hardenedPodSpec({
-                            serviceAccountName: foundation.serviceAccount.metadata.name,
-                            imagePullSecrets: foundation.imagePullSecrets,
+                            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+                            imagePullSecrets: base.foundation.imagePullSecrets,
                             placement: { id: brainId, spread: "preferred" },
                             priorityClassName: args.priorityClassName,
                             containers: [
-                                tenantContainer({
+                                tenantContainer(args.tenant, {
                                     role: "brain",
                                     port: AGENCY_PORTS.brain,
                                     portName: "api",
                                     image: args.brainImage,
                                     resources: args.resources.brain,
-                                    mounts: [brainHome],
+                                    mounts: [BRAIN_HOME_MOUNT],
                                 }),
                             ],
                         }),
@@ -229,23 +219,28 @@ export class AgencyTenant extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
+    /** A ClusterIP and a headless (governing) Service for each of the agent and the Brain. */
+    private services(name: string, base: TierBase, brainId: Identity) {
         const agentPorts = [
             { name: "api", port: AGENCY_PORTS.agent },
             { name: "health-monitor", port: AGENCY_PORTS.healthMonitor },
             { name: "swarm", port: AGENCY_PORTS.swarm },
             { name: "elastic-swarm", port: AGENCY_PORTS.elasticSwarm },
         ];
-        clusterService(this, `${name}-agent-service`, { name: "agent", namespace: ns, id: agentId, ports: agentPorts });
-        clusterService(this, `${name}-agent-pods`, { name: "agent-pods", namespace: ns, id: agentId, ports: agentPorts, headless: true });
+        clusterService(this, `${name}-agent-service`, { name: "agent", namespace: base.ns, id: base.id, ports: agentPorts });
+        clusterService(this, `${name}-agent-pods`, { name: "agent-pods", namespace: base.ns, id: base.id, ports: agentPorts, headless: true });
         const brainPorts = [{ name: "api", port: AGENCY_PORTS.brain }];
-        clusterService(this, `${name}-brain-service`, { name: "brain", namespace: ns, id: brainId, ports: brainPorts });
-        clusterService(this, `${name}-brain-pods`, { name: "brain-pods", namespace: ns, id: brainId, ports: brainPorts, headless: true });
+        clusterService(this, `${name}-brain-service`, { name: "brain", namespace: base.ns, id: brainId, ports: brainPorts });
+        clusterService(this, `${name}-brain-pods`, { name: "brain-pods", namespace: base.ns, id: brainId, ports: brainPorts, headless: true });
+    }
 
+    private agentAutoscaler(name: string, args: AgencyTenantArgs, base: TierBase) {
         autoscaler(this, `${name}-hpa`, {
             name: "agent-hpa",
-            namespace: ns,
-            id: agentId,
+            namespace: base.ns,
+            id: base.id,
             target: { apiVersion: "apps/v1", kind: "StatefulSet", name: "agent" },
             minReplicas: args.hpa.minReplicas,
             maxReplicas: args.hpa.maxReplicas,
@@ -262,23 +257,17 @@ export class AgencyTenant extends pulumi.ComponentResource {
                 },
             ],
         });
-        if (args.hpa.maxReplicas > 1) {
-            disruptionBudget(this, `${name}-pdb`, { name: "agent", namespace: ns, id: agentId, maxUnavailable: 1 });
-        }
-        if (args.alertRules) {
-            alertRules(this, `${name}-alerts`, {
-                namespace: ns,
-                labels,
-                group: agencyTenantRules({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget }),
-            });
-        }
+    }
 
-        // Tenant isolation: pods talk to their own namespace, the public internet (model
-        // APIs), DNS and the AgentState API; nothing from another tenant gets in.
+    /**
+     * Tenant isolation: pods talk to their own namespace, the public internet (model APIs),
+     * DNS and the AgentState API; nothing from another tenant gets in.
+     */
+    private isolate(name: string, args: AgencyTenantArgs, base: TierBase) {
         networkPolicy(this, `${name}-netpol`, {
             name: "tenant-isolation",
-            namespace: ns,
-            labels,
+            namespace: base.ns,
+            labels: base.labels,
             podSelector: {},
             policyTypes: ["Ingress", "Egress"],
             ingress: [
@@ -291,13 +280,57 @@ export class AgencyTenant extends pulumi.ComponentResource {
                 { to: [publicInternet()], ports: tcpPorts(443) },
             ],
         });
-
-        this.namespace = ns;
-        this.endpoints = pulumi.all([ns]).apply(([n]) => ({
-            agent: `http://agent.${n}.svc.cluster.local:${AGENCY_PORTS.agent}`,
-            healthMonitor: `http://agent.${n}.svc.cluster.local:${AGENCY_PORTS.healthMonitor}`,
-            brain: `http://brain.${n}.svc.cluster.local:${AGENCY_PORTS.brain}`,
-        }));
-        this.registerOutputs({ endpoints: this.endpoints, namespace: this.namespace });
     }
+}
+
+const AGENT_HOME_MOUNT = { name: "agent", mountPath: AGENT_HOME };
+const BRAIN_HOME_MOUNT = { name: "brain", mountPath: `${AGENT_HOME}/brain` };
+
+interface TenantContainerArgs {
+    role: string;
+    port: number;
+    /** The port's name, probed by name; without it the port is named after the role and probed by number. */
+    portName?: string;
+    image: pulumi.Input<string>;
+    resources: ResourceFigures;
+    mounts: { name: string; mountPath: string }[];
+    brainUrl?: pulumi.Input<string>;
+}
+
+/** A tenant container: the image running `role` on `port`, told its company (and the Brain's URL). */
+function tenantContainer(tenant: string, c: TenantContainerArgs) {
+    return hardenedContainer({
+        name: c.role,
+        image: c.image,
+        ports: [{ name: c.portName ?? c.role, containerPort: c.port }],
+        env: [
+            { name: "COMPANY", value: tenant },
+            { name: "ROLE", value: c.role },
+            { name: "PORT", value: String(c.port) },
+            ...(c.brainUrl ? [{ name: "BRAIN_URL", value: c.brainUrl }] : []),
+        ],
+        resources: c.resources,
+        volumeMounts: c.mounts,
+        ...httpProbes(c.portName ?? c.port, { ready: "/health" }),
+    });
+}
+
+/** The agent pod's containers: the agent (which also mounts the Brain's home) and its three sidecars. */
+function agentContainers(args: AgencyTenantArgs, image: pulumi.Input<string>, brainUrl: pulumi.Output<string>) {
+    const sidecar = (role: string, port: number, resources: ResourceFigures, portName?: string) =>
+        tenantContainer(args.tenant, { role, port, portName, image, resources, mounts: [AGENT_HOME_MOUNT], brainUrl });
+    return [
+        tenantContainer(args.tenant, {
+            role: "agent",
+            port: AGENCY_PORTS.agent,
+            portName: "api",
+            image,
+            resources: args.resources.agent,
+            mounts: [AGENT_HOME_MOUNT, BRAIN_HOME_MOUNT],
+            brainUrl,
+        }),
+        sidecar("health-monitor", AGENCY_PORTS.healthMonitor, args.resources.healthMonitor),
+        sidecar("swarm", AGENCY_PORTS.swarm, args.resources.swarm),
+        sidecar("elastic-swarm", AGENCY_PORTS.elasticSwarm, args.resources.elasticSwarm, "metrics"),
+    ];
 }
