@@ -166,7 +166,16 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                 ports: LEDGER_PORTS,
             }),
         );
-        return pulumi.all(services.map((s) => s.spec.clusterIP)).apply((ips) => ips.map((ip) => `${ip}:${TIGERBEETLE_PORT}`));
+        // The API server allocates the IP when it creates the Service: until then (a preview
+        // from empty) the address is unknown, whatever the provider's preview shows of the spec.
+        const ip = (s: k8s.core.v1.Service) =>
+            pulumi.all([s.id, s.spec]).apply(([, spec]) => {
+                if (!spec.clusterIP || spec.clusterIP === "None") {
+                    throw new Error(`TigerBeetleCluster ${name}: a replica Service has no ClusterIP (${JSON.stringify(spec.clusterIP)}) after it was created`);
+                }
+                return spec.clusterIP;
+            });
+        return pulumi.all(services.map(ip)).apply((ips) => ips.map((a) => `${a}:${TIGERBEETLE_PORT}`));
     }
 
     private startScript(name: string, base: TierBase): k8s.core.v1.ConfigMap {

@@ -243,12 +243,14 @@ function computedOutputs(type: string, name: string, inputs: Props, preview: boo
             return { repoDigest: `${repo}@sha256:${digest("image").toString("hex")}` };
         }
         case "kubernetes:core/v1:Service": {
-            // The API server allocates a ClusterIP when the Service is created.
-            if (inputs.spec?.clusterIP === "None") {
+            // The API server allocates a ClusterIP when the Service is created. The provider's
+            // preview of a create shows the spec as given, without one (pulumi-kubernetes 4.25,
+            // seen on the real engine): known, but with no clusterIP.
+            if (inputs.spec?.clusterIP === "None" || preview) {
                 return {};
             }
             const ip = digest("clusterIP");
-            return { spec: { ...inputs.spec, clusterIP: preview ? UNKNOWN : `10.96.${ip[0]}.${ip[1]}` } };
+            return { spec: { ...inputs.spec, clusterIP: `10.96.${ip[0]}.${ip[1]}` } };
         }
         default:
             return {};

@@ -211,10 +211,11 @@ export const connectorListsEveryTigerbeetleReplica: StackValidationPolicy = {
 
 /**
  * Known lists are compared with the expected addresses. A list unknown during preview passes
- * only when it is provably the same list as one that was checked: computed from every
- * replica Service (the engine's propertyDependencies), like a known list that lists every
- * replica — or, while the Services' ClusterIPs are not allocated yet, computed from all of
- * them. A known list while the ClusterIPs are unknown cannot be theirs.
+ * only when it is computed from every replica Service (the engine's propertyDependencies)
+ * and, if another list is known, when that one was checked and is computed the same way. A
+ * known list while the ClusterIPs are unknown cannot be theirs. (A provider's preview may
+ * show a Service it is about to create with a ClusterIP of a dry run: the program's list is
+ * then unknown, and passes on its sources.)
  */
 function judgeLists(tb: Located, replicaCount: number, expected: string[] | undefined, services: Located[], lists: [Located, string, Listed][], report: Report): void {
     const verified: Located[] = [];
@@ -230,7 +231,11 @@ function judgeLists(tb: Located, replicaCount: number, expected: string[] | unde
             verified.push(cm);
         }
     }
-    const vouched = expected === undefined || verified.some((v) => derivedFromAll(v, services));
+    // With no known list to check (a preview from empty: every list unknown), an unknown list
+    // computed from every replica Service stands on that alone; with one, only a checked list
+    // computed the same way vouches for the unknown ones.
+    const anyKnown = lists.some(([, , listed]) => Array.isArray(listed));
+    const vouched = expected === undefined || !anyKnown || verified.some((v) => derivedFromAll(v, services));
     for (const [cm, where, listed] of lists) {
         if (listed === "unknown" && !(vouched && derivedFromAll(cm, services))) {
             report(
