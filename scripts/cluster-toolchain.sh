@@ -284,11 +284,11 @@ step_kubernetes_provider() {
 
 # The Node.js language host built here cannot start a `runtime: nodejs` policy pack (no
 # RunPlugin). Stage the repository's pack for the engine's analyzer-plugin route: a folder
-# of links to policy/ whose PulumiPolicy.yaml says `runtime: nodejs-legacy`, booted by
-# toolchain/plugins/bin/pulumi-analyzer-policy-nodejs-legacy. The pack itself is unchanged.
-# The pack is its own package (policy/package-lock.json): it runs on its own node_modules,
-# installed here with npm ci when missing, as `pulumi preview --policy-pack policy` would
-# need. Its specs (test/) and build output (bin/) are not part of what the engine loads.
+# of links to the compiled pack (policy/bin, from npm run build) whose PulumiPolicy.yaml says
+# `runtime: nodejs-legacy`, booted by toolchain/plugins/bin/pulumi-analyzer-policy-nodejs-legacy.
+# The pack itself is unchanged. It is its own package (policy/package-lock.json): it runs
+# on its own node_modules, installed here with npm ci when missing, as
+# `pulumi preview --policy-pack policy` would need. Its specs (test/) are not staged.
 REPO_DIR=$(cd "$(dirname "$0")/.." && pwd)
 STAGED_POLICY_PACK="$REPO_DIR/.pulumi/policy-nodejs-legacy"
 
@@ -300,12 +300,16 @@ step_policy_pack() {
     run_step policy-pack/npm-ci bash -c "cd '$src' && npm ci --no-audit --no-fund"
   fi
   [ -d "$src/node_modules/@pulumi/policy" ] || die "policy-pack" "@pulumi/policy is not installed: run npm ci in $src"
+  # The pack compiled to JavaScript (npm run build: policy/bin), so that the engine loads it
+  # without compiling its TypeScript on every preview (bench/). Staged again on every call:
+  # the staged copy is only as new as the last build.
+  run_step policy-pack/build bash -c "cd '$src' && npm run -s build"
   rm -rf "$dst" && mkdir -p "$dst"
-  for f in "$src"/* ; do
-    case "$(basename "$f")" in PulumiPolicy.yaml|node_modules|test|bin) ;; *) ln -s "$f" "$dst/$(basename "$f")" ;; esac
+  for f in "$src"/bin/* ; do
+    case "$(basename "$f")" in PulumiPolicy.yaml) ;; *) ln -s "$f" "$dst/$(basename "$f")" ;; esac
   done
   ln -s "$src/node_modules" "$dst/node_modules"
-  sed 's/^runtime: nodejs$/runtime: nodejs-legacy/' "$src/PulumiPolicy.yaml" >"$dst/PulumiPolicy.yaml"
+  sed 's/^runtime: nodejs$/runtime: nodejs-legacy/' "$src/bin/PulumiPolicy.yaml" >"$dst/PulumiPolicy.yaml"
   grep -q '^runtime: nodejs-legacy$' "$dst/PulumiPolicy.yaml" || die "policy-pack" "policy/PulumiPolicy.yaml does not say runtime: nodejs"
   log "policy pack staged for the analyzer-plugin route at $dst"
 }
