@@ -290,10 +290,23 @@ function unwrapSecrets(value: unknown, at: string, secretPaths: string[], unknow
 
 let runs = 0;
 
-/** Runs the platform for `stack` (+ overrides) under mocks and returns what it registered. */
+/** Each capture the suite asked for, by its arguments: the program is run once per distinct stack. */
+const captures = new Map<string, Promise<CapturedStack>>();
+
+/**
+ * Runs the platform for `stack` (+ overrides) under mocks and returns what it registered.
+ * The same arguments run the program once per suite (it is deterministic under the mocks):
+ * each caller gets its own copy of the resources and outputs, so no spec sees another's edits.
+ */
 export async function captureStack(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}): Promise<CapturedStack> {
-    const config = stackConfig(stack, overrides, opts);
-    return captureConfig(config, { preview: opts.preview });
+    const key = JSON.stringify([stack, overrides, opts]);
+    let capture = captures.get(key);
+    if (!capture) {
+        capture = captureConfig(stackConfig(stack, overrides, opts), { preview: opts.preview });
+        captures.set(key, capture);
+    }
+    const c = await capture;
+    return { config: c.config, resources: structuredClone(c.resources), outputs: structuredClone(c.outputs), secretOutputs: new Set(c.secretOutputs) };
 }
 
 /** Runs the platform for `stack` as `pulumi preview` would: provider-computed values unknown. */
