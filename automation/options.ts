@@ -92,6 +92,7 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     // brings the check back.
     const pulumiEnv: Record<string, string> = { PULUMI_NODEJS_TRANSPILE_ONLY: env.PULUMI_NODEJS_TRANSPILE_ONLY || "true" };
     const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(workDir, ".state")}`;
+    checkBackend(backendUrl, environment, operation, env);
     pulumiEnv.PULUMI_BACKEND_URL = backendUrl;
     if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
         pulumiEnv.PULUMI_CONFIG_PASSPHRASE_FILE = env.PULUMI_CONFIG_PASSPHRASE_FILE;
@@ -118,6 +119,23 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         summaryPath,
         clearPendingCreates,
     };
+}
+
+/**
+ * Refuses a backend that would lose the state or cannot hold it: a prod stack changed from
+ * CI on a `file://` backend (the state would leave with the runner, and the next run would
+ * create the whole platform again), and an `s3://` URL without a bucket.
+ */
+function checkBackend(url: string, environment: "dev" | "prod", operation: string, env: NodeJS.ProcessEnv): void {
+    if (/^s3:\/\/(\?|\/|$)/.test(url)) {
+        throw new UsageError(`PULUMI_BACKEND_URL ${url} names no bucket: use s3://<bucket>?endpoint=<host:port>&s3ForcePathStyle=true (or s3://<bucket> on AWS)`);
+    }
+    const changes = operation === "up" || operation === "destroy" || operation === "refresh";
+    if (env.CI === "true" && environment === "prod" && changes && url.startsWith("file://")) {
+        throw new UsageError(
+            `refusing to ${operation} a prod stack on ${url} in CI: that state would leave with the runner. Set PULUMI_BACKEND_URL to the installation's shared backend (s3://<bucket>?…, or the repository secret of that name in the workflow)`,
+        );
+    }
 }
 
 function stackEnvironment(stackFile: string): "dev" | "prod" {

@@ -27,6 +27,23 @@ describe("deploy driver", () => {
             assert.strictEqual(resolveOptions(["up", "--stack", "dev"], { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }, ROOT).env.PULUMI_NODEJS_TRANSPILE_ONLY, "false");
         });
 
+        it("refuses to change a prod stack from CI on a file backend, naming PULUMI_BACKEND_URL; previews and dev stacks may", () => {
+            const pp = { PULUMI_CONFIG_PASSPHRASE: "x", CI: "true" };
+            for (const op of ["up", "destroy", "refresh"]) {
+                assert.throws(() => resolveOptions([op, "--stack", "prod"], pp, ROOT), (e: unknown) => e instanceof UsageError && /refusing to .* a prod stack on file:.* in CI.*Set PULUMI_BACKEND_URL/.test(e.message), op);
+            }
+            assert.strictEqual(resolveOptions(["preview", "--stack", "prod"], pp, ROOT).operation, "preview");
+            assert.strictEqual(resolveOptions(["up", "--stack", "dev"], { CI: "true" }, ROOT).operation, "up");
+            assert.strictEqual(resolveOptions(["up", "--stack", "prod"], { ...pp, PULUMI_BACKEND_URL: "s3://state?endpoint=127.0.0.1:8333" }, ROOT).operation, "up");
+            assert.strictEqual(resolveOptions(["up", "--stack", "prod"], { PULUMI_CONFIG_PASSPHRASE: "x" }, ROOT).operation, "up", "outside CI a file backend is the user's choice");
+        });
+
+        it("refuses an S3 backend URL without a bucket", () => {
+            for (const url of ["s3://", "s3://?endpoint=127.0.0.1:8333", "s3:///state"]) {
+                assert.throws(() => resolveOptions(["preview", "--stack", "dev"], { PULUMI_BACKEND_URL: url }, ROOT), (e: unknown) => e instanceof UsageError && /names no bucket: use s3:\/\/<bucket>/.test(e.message), url);
+            }
+        });
+
         it("lets PULUMI_BACKEND_URL override the backend", () => {
             const o = resolveOptions(["up", "--stack", "dev"], { PULUMI_BACKEND_URL: "s3://bucket/state" }, ROOT);
             assert.strictEqual(o.env.PULUMI_BACKEND_URL, "s3://bucket/state");
