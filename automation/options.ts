@@ -38,7 +38,20 @@ export class UsageError extends Error {
 
 const USAGE = "usage: npm run deploy -- preview|up|destroy|refresh|cancel|drift --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy] [--clear-pending-creates]";
 
-export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
+/** What the command line asks for, before anything is checked against the files it names. */
+interface CommandLine {
+    operation: Operation;
+    stack: string;
+    summaryPath: string;
+    projectDir: string;
+    policyPackDir: string;
+    /** false with --no-policy. */
+    policy: boolean;
+    clearPendingCreates: boolean;
+}
+
+/** The operation and flags of `argv`; a UsageError for an unknown operation or argument, or no --stack. */
+function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, workDir: string): CommandLine {
     const [operation, ...rest] = argv;
     if (!OPERATIONS.includes(operation)) {
         throw new UsageError(`unknown or missing operation ${JSON.stringify(operation ?? "")}.\n${USAGE}`);
@@ -72,6 +85,11 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     if (!stack) {
         throw new UsageError(`--stack is required.\n${USAGE}`);
     }
+    return { operation: operation as Operation, stack, summaryPath, projectDir, policyPackDir, policy, clearPendingCreates };
+}
+
+/** The stack's environment, from its stack file; a UsageError when the project or the stack file is missing. */
+function projectStackEnvironment(projectDir: string, stack: string): "dev" | "prod" {
     if (!fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) {
         throw new UsageError(`no Pulumi project at ${projectDir} (no Pulumi.yaml): check --project-dir`);
     }
@@ -79,20 +97,30 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
     if (!fs.existsSync(stackFile)) {
         throw new UsageError(`no stack file ${path.basename(stackFile)}: create it (copy Pulumi.dev.yaml) and set m2m-platform:environment`);
     }
-    const environment = stackEnvironment(stackFile);
-    // The pack judges what an operation registers: previews and updates, not refresh, drift or cancel.
-    policy &&= operation === "preview" || operation === "up";
-    if (policy && !fs.existsSync(path.join(policyPackDir, "PulumiPolicy.yaml"))) {
-        throw new UsageError(`no policy pack at ${policyPackDir} (no PulumiPolicy.yaml): check --policy-pack or M2M_POLICY_PACK, or pass --no-policy`);
-    }
+    return stackEnvironment(stackFile);
+}
 
+/** Whether the pack runs: for previews and updates unless --no-policy; a UsageError when it should and there is none. */
+function runsPolicy(cmd: CommandLine): boolean {
+    // The pack judges what an operation registers: previews and updates, not refresh, drift or cancel.
+    const policy = cmd.policy && (cmd.operation === "preview" || cmd.operation === "up");
+    if (policy && !fs.existsSync(path.join(cmd.policyPackDir, "PulumiPolicy.yaml"))) {
+        throw new UsageError(`no policy pack at ${cmd.policyPackDir} (no PulumiPolicy.yaml): check --policy-pack or M2M_POLICY_PACK, or pass --no-policy`);
+    }
+    return policy;
+}
+
+/**
+ * The Pulumi CLI's environment: the backend, the passphrase (the caller's file or value, the
+ * public dev default for a dev stack; a UsageError for a prod stack without one) and
+ * transpile-only.
+ */
+function engineEnvironment(env: NodeJS.ProcessEnv, stack: string, environment: "dev" | "prod", backendUrl: string): Record<string, string> {
     // The program runs transpile-only: the engine then starts it without type-checking every
     // file first (bench/: seconds on every preview and up). `npm test` (tsc --noEmit), which CI
     // runs before any preview, is where type errors are caught. PULUMI_NODEJS_TRANSPILE_ONLY=false
     // brings the check back.
     const pulumiEnv: Record<string, string> = { PULUMI_NODEJS_TRANSPILE_ONLY: env.PULUMI_NODEJS_TRANSPILE_ONLY || "true" };
-    const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(workDir, ".state")}`;
-    checkBackend(backendUrl, environment, operation, env);
     pulumiEnv.PULUMI_BACKEND_URL = backendUrl;
     if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
         pulumiEnv.PULUMI_CONFIG_PASSPHRASE_FILE = env.PULUMI_CONFIG_PASSPHRASE_FILE;
@@ -105,19 +133,33 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
             `stack ${stack} is a prod stack: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE (the passphrase that encrypts its secrets); the dev default is never used for prod`,
         );
     }
+    return pulumiEnv;
+}
 
+/**
+ * The driver's options from its command line and environment. Checked in this order, each
+ * failure a UsageError: the command line, the project and stack file, the policy pack, the
+ * backend, the passphrase.
+ */
+export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: string): DriverOptions {
+    const cmd = parseCommandLine(argv, env, workDir);
+    const environment = projectStackEnvironment(cmd.projectDir, cmd.stack);
+    const policy = runsPolicy(cmd);
+    const backendUrl = env.PULUMI_BACKEND_URL || `file://${path.join(workDir, ".state")}`;
+    checkBackend(backendUrl, environment, cmd.operation, env);
+    const pulumiEnv = engineEnvironment(env, cmd.stack, environment, backendUrl);
     return {
-        operation: operation as Operation,
-        stack,
+        operation: cmd.operation,
+        stack: cmd.stack,
         environment,
         workDir,
-        projectDir,
+        projectDir: cmd.projectDir,
         backendUrl,
         env: pulumiEnv,
-        policyPack: policy ? policyPackDir : undefined,
+        policyPack: policy ? cmd.policyPackDir : undefined,
         policyPackConfig: policy ? path.join(workDir, "policy", "config", `${environment}.json`) : undefined,
-        summaryPath,
-        clearPendingCreates,
+        summaryPath: cmd.summaryPath,
+        clearPendingCreates: cmd.clearPendingCreates,
     };
 }
 
