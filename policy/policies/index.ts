@@ -15,6 +15,7 @@ import { namespacesHaveNetworkPolicies } from "./namespaces-have-network-policie
 import { noSecretsInConfigmaps } from "./no-secrets-in-configmaps";
 import { noSecretLiteralsInEnv } from "./no-secret-literals-in-env";
 import { capKeysOnlyInSecrets } from "./cap-keys-only-in-secrets";
+import { credentialsFromExternalStore } from "./credentials-from-external-store";
 import { businessLogicHasHpa } from "./business-logic-has-hpa";
 import { agencyTenantsHaveHpa } from "./agency-tenants-have-hpa";
 import { autoscalerCustomMetricsAreExported } from "./autoscaler-custom-metrics-are-exported";
@@ -60,6 +61,7 @@ export const policies: Policies = [
     noSecretsInConfigmaps,
     noSecretLiteralsInEnv,
     capKeysOnlyInSecrets,
+    credentialsFromExternalStore,
     businessLogicHasHpa,
     agencyTenantsHaveHpa,
     autoscalerCustomMetricsAreExported,
