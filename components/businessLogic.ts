@@ -10,7 +10,11 @@ import {
     RETAIN_CLAIMS,
     autoscaler,
     configChecksum,
+    credentialSecret,
+    reloadOnChange,
     secretChecksum,
+    storeChecksum,
+    valueOf,
     clusterService,
     disruptionBudget,
     envFromSecret,
@@ -111,7 +115,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
         return new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: "business-logic", namespace: base.ns, labels: base.labels },
+                metadata: { name: "business-logic", namespace: base.ns, labels: base.labels, ...(Object.keys(deps.database.reload).length ? { annotations: deps.database.reload } : {}) },
                 spec: {
                     // The HPA owns the replica count once it exists; this is the starting size.
                     replicas: args.replicas,
@@ -120,7 +124,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
                         // A change to the config or to DATABASE_URL rolls the pods.
                         metadata: podMetadata(base.id, {
                             "checksum/config": configChecksum(deps.config.data),
-                            "checksum/secrets": secretChecksum(this, `${name}-checksum-key`, deps.database.credential),
+                            "checksum/secrets": deps.database.checksum ?? secretChecksum(this, `${name}-checksum-key`, deps.database.credential),
                         }),
                         spec: hardenedPodSpec({
                             serviceAccountName: base.foundation.serviceAccount.metadata.name,
@@ -163,13 +167,17 @@ export class BusinessLogic extends pulumi.ComponentResource {
         const db = args.database;
         const pgId: Identity = { name: "postgres", instance: `${name}-postgres`, component: "database" };
         if (db.mode === "external") {
-            const secret = new k8s.core.v1.Secret(
-                `${name}-database-url`,
-                { metadata: { name: "business-logic-database", namespace: base.ns, labels: recommendedLabels(pgId) }, stringData: { DATABASE_URL: db.url } },
-                { parent: this },
-            );
+            // business-logic-database either way: from the Pulumi secret, or made by ESO from the store.
+            const secret = credentialSecret(this, `${name}-database-url`, { name: "business-logic-database", namespace: base.ns, labels: recommendedLabels(pgId), data: { DATABASE_URL: db.url } });
             const to = db.egress.cidrs ? db.egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })) : [publicInternet()];
-            return { secretName: secret.metadata.name, credential: db.url, egress: { to, ports: tcpPorts(db.egress.port) } };
+            const fromVault = db.url.source === "externalSecrets";
+            return {
+                secretName: secret.name,
+                credential: valueOf(db.url),
+                checksum: fromVault ? storeChecksum({ DATABASE_URL: db.url }) : undefined,
+                reload: fromVault ? reloadOnChange(["business-logic-database"]) : {},
+                egress: { to, ports: tcpPorts(db.egress.port) },
+            };
         }
         return this.postgres(name, args, base, db, pgId);
     }
@@ -222,7 +230,7 @@ export class BusinessLogic extends pulumi.ComponentResource {
             ],
             egress: [],
         });
-        return { secretName: secret.metadata.name, credential: password.result, egress: { to: [podsLabelled(selectorLabels(pgId))], ports: tcpPorts(POSTGRES_PORT) } };
+        return { secretName: secret.metadata.name, credential: password.result, reload: {}, egress: { to: [podsLabelled(selectorLabels(pgId))], ports: tcpPorts(POSTGRES_PORT) } };
     }
 
     private postgresStatefulSet(name: string, args: BusinessLogicArgs, base: TierBase, pg: PostgresInputs) {
@@ -263,6 +271,10 @@ export class BusinessLogic extends pulumi.ComponentResource {
 interface Database {
     secretName: pulumi.Output<string>;
     credential: pulumi.Input<string>;
+    /** With the URL from the external store: the checksum of its mapping (the program has no value to hash). */
+    checksum?: pulumi.Output<string>;
+    /** The Deployment's annotations for Reloader, when ESO writes the URL. */
+    reload: Record<string, string>;
     egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 }
 

@@ -2,14 +2,20 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as yaml from "js-yaml";
-import { ConnectorConfig, RegistryConfig } from "../config";
+import { ConnectorConfig, ConnectorSecrets, Credential, RegistryConfig } from "../config";
 import { alertRules, connectorRules } from "./alerts";
 import { TierBase, tierBase } from "./tier";
 import {
+    CredentialSecret,
     IngressSettings,
     clusterService,
     configChecksum,
+    credentialSecret,
+    fromStore,
+    reloadOnChange,
     secretChecksum,
+    storeChecksum,
+    valueOf,
     disruptionBudget,
     envFromSecret,
     hardenedContainer,
@@ -97,8 +103,10 @@ interface Ledger {
 interface PodInputs {
     appConfig: k8s.core.v1.ConfigMap;
     env: k8s.core.v1.ConfigMap;
-    secret: k8s.core.v1.Secret;
+    secret: CredentialSecret;
     checksums: { config: pulumi.Output<string>; secrets: pulumi.Output<string> };
+    /** The Deployment's annotations for Reloader, when ESO writes the credentials. */
+    reload: Record<string, string>;
 }
 
 /**
@@ -155,31 +163,35 @@ export class Connector extends pulumi.ComponentResource {
             { parent: this },
         );
         const secrets = args.secrets ?? this.devSecrets(name);
-        const secret = new k8s.core.v1.Secret(
-            `${name}-secrets`,
-            {
-                metadata: { name: "connector-secrets", namespace: base.ns, labels: base.labels },
-                type: "Opaque",
-                stringData: {
-                    EVM_PRIVATE_KEY: secrets.evmPrivateKey,
-                    M2M_TOKEN_ADDRESS: secrets.m2mTokenAddress,
-                    TOKEN_NETWORK_REGISTRY: secrets.tokenNetworkRegistry,
-                },
-            },
-            { parent: this },
-        );
+        const credentials = {
+            EVM_PRIVATE_KEY: secrets.evmPrivateKey,
+            M2M_TOKEN_ADDRESS: secrets.m2mTokenAddress,
+            TOKEN_NETWORK_REGISTRY: secrets.tokenNetworkRegistry,
+        };
+        // connector-secrets either way: from the Pulumi secrets, or made by ESO from the store.
+        const secret = credentialSecret(this, `${name}-secrets`, { name: "connector-secrets", namespace: base.ns, labels: base.labels, type: "Opaque", data: credentials });
         // Pods roll when the rendered configuration or a credential changes (subPath mounts and
-        // env from a Secret do not reload).
-        const checksums = { config: configChecksum(rendered, envData), secrets: secretChecksum(this, `${name}-checksum-key`, secrets) };
-        return { appConfig, env, secret, checksums };
+        // env from a Secret do not reload); a value ESO syncs later does not roll them.
+        const external = fromStore(Object.values(credentials));
+        const checksums = {
+            config: configChecksum(rendered, envData),
+            secrets: external
+                ? storeChecksum(credentials)
+                : secretChecksum(this, `${name}-checksum-key`, {
+                      evmPrivateKey: valueOf(secrets.evmPrivateKey),
+                      m2mTokenAddress: valueOf(secrets.m2mTokenAddress),
+                      tokenNetworkRegistry: valueOf(secrets.tokenNetworkRegistry),
+                  }),
+        };
+        return { appConfig, env, secret, checksums, reload: external ? reloadOnChange(["connector-secrets"]) : {} };
     }
 
-    /** Dev only: a throwaway settlement key (secret) and zero contract addresses. */
-    private devSecrets(name: string) {
+    /** Dev with the pulumi source only: a throwaway settlement key (secret) and zero contract addresses. */
+    private devSecrets(name: string): ConnectorSecrets {
         const key = new random.RandomBytes(`${name}-dev-evm-key`, { length: 32 }, { parent: this });
-        const zero = pulumi.secret(`0x${"0".repeat(40)}`);
+        const zero: Credential = { source: "pulumi", value: pulumi.secret(`0x${"0".repeat(40)}`) };
         return {
-            evmPrivateKey: pulumi.secret(pulumi.interpolate`0x${key.hex}`),
+            evmPrivateKey: { source: "pulumi", value: pulumi.secret(pulumi.interpolate`0x${key.hex}`) },
             m2mTokenAddress: zero,
             tokenNetworkRegistry: zero,
         };
@@ -189,7 +201,7 @@ export class Connector extends pulumi.ComponentResource {
         return new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: "connector", namespace: base.ns, labels: base.labels },
+                metadata: { name: "connector", namespace: base.ns, labels: base.labels, ...(Object.keys(pods.reload).length ? { annotations: pods.reload } : {}) },
                 spec: {
                     replicas: args.replicas,
                     selector: { matchLabels: selectorLabels(base.id) },
@@ -225,7 +237,7 @@ export class Connector extends pulumi.ComponentResource {
                 { name: "explorer", containerPort: EXPLORER_PORT },
             ],
             envFrom: [{ configMapRef: { name: pods.env.metadata.name } }],
-            env: envFromSecret(pods.secret.metadata.name, CONNECTOR_SECRET_KEYS),
+            env: envFromSecret(pods.secret.name, CONNECTOR_SECRET_KEYS),
             resources: args.resources,
             volumeMounts: [{ name: "app-config", mountPath: CONFIG_PATH, subPath: "config.yaml", readOnly: true }],
             ...httpProbes("http-metrics", { live: "/health/live", ready: "/health/ready", startup: "/health" }),

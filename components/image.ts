@@ -41,9 +41,7 @@ export class ContainerImage extends pulumi.ComponentResource {
                         args: spec.args,
                         platform: "linux/amd64",
                     },
-                    registry: args.registry
-                        ? { server: args.registry.server, username: args.registry.username, password: args.registry.password }
-                        : undefined,
+                    registry: args.registry ? pushRegistry(args.registry) : undefined,
                 },
                 { parent: this },
             );
@@ -51,4 +49,17 @@ export class ContainerImage extends pulumi.ComponentResource {
         }
         this.registerOutputs({ ref: this.ref });
     }
+}
+
+/**
+ * The push credentials: the password from Pulumi secret config, with its username. A
+ * password in the external store never reaches the program, so then the push goes with the
+ * deploying machine's own docker credentials (`docker login <server>`), the server alone.
+ */
+function pushRegistry(registry: RegistryConfig): docker.types.input.Registry {
+    const password = registry.password;
+    if (password?.source === "pulumi") {
+        return { server: registry.server, username: registry.username, password: password.value };
+    }
+    return password === undefined ? { server: registry.server, username: registry.username } : { server: registry.server };
 }

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { createHash, createHmac } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ResourceFigures } from "../config";
+import type { Credential, ExternalStore, RemoteRef, ResourceFigures } from "../config";
 
 export type Container = k8s.types.input.core.v1.Container;
 export type Probe = k8s.types.input.core.v1.Probe;
@@ -245,11 +245,11 @@ export interface NamespaceFoundation {
     imagePullSecrets: { name: pulumi.Output<string> }[];
 }
 
-/** A registry that needs credentials to pull from (the password is a Pulumi secret). */
+/** A registry that needs credentials to pull from (the password from Pulumi secret config or the external store). */
 export interface PullRegistry {
     server: string;
     username?: string;
-    password?: pulumi.Input<string>;
+    password?: Credential;
 }
 
 export interface FoundationArgs {
@@ -318,7 +318,7 @@ export function namespaceFoundation(parent: pulumi.Resource, prefix: string, arg
         ],
     });
     const pull = registryPullSecret(parent, `${prefix}-registry-pull`, name, labels, args.registry);
-    return { namespace, serviceAccount, name, imagePullSecrets: pull ? [{ name: pull.metadata.name }] : [] };
+    return { namespace, serviceAccount, name, imagePullSecrets: pull ? [{ name: pull.name }] : [] };
 }
 
 export interface NetworkPolicyArgs {
@@ -347,22 +347,191 @@ export function networkPolicy(parent: pulumi.Resource, resourceName: string, arg
     );
 }
 
-/** A `kubernetes.io/dockerconfigjson` Secret for a registry with credentials, else undefined. */
+/**
+ * The `kubernetes.io/dockerconfigjson` Secret `registry-pull` for a registry with
+ * credentials, else undefined: from the password's Pulumi secret, or made by an
+ * ExternalSecret whose template renders the same `.dockerconfigjson` from the remote key.
+ */
 function registryPullSecret(parent: pulumi.Resource, resourceName: string, namespace: pulumi.Input<string>, labels: Record<string, string>, registry?: PullRegistry) {
     if (!registry?.username || registry.password === undefined) {
         return undefined;
     }
-    const { server, username } = registry;
+    const { server, username, password } = registry;
+    if (password.source === "externalSecrets") {
+        return externalSecret(parent, resourceName, {
+            name: "registry-pull",
+            namespace,
+            labels,
+            store: password.store,
+            type: "kubernetes.io/dockerconfigjson",
+            data: { password: password.remote },
+            template: { ".dockerconfigjson": dockerConfigTemplate(server, username) },
+        });
+    }
     const config = pulumi.secret(
-        pulumi.output(registry.password).apply((password) =>
-            JSON.stringify({ auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } } }),
+        password.value.apply((pw) =>
+            JSON.stringify({ auths: { [server]: { username, password: pw, auth: Buffer.from(`${username}:${pw}`).toString("base64") } } }),
         ),
     );
-    return new k8s.core.v1.Secret(
+    const secret = new k8s.core.v1.Secret(
         resourceName,
         { metadata: { name: "registry-pull", namespace, labels }, type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": config } },
         { parent },
     );
+    return { name: secret.metadata.name };
+}
+
+/**
+ * ESO's template (engine v2, Go text/template with Sprig) for the `.dockerconfigjson` the
+ * Pulumi source writes: `{"auths": {server: {username, password, auth}}}`, the password
+ * JSON-quoted by `toJson` and `auth` base64 of `username:password`. Server and username
+ * are plain config, written as JSON strings (which are Go string literals too).
+ */
+export function dockerConfigTemplate(server: string, username: string): string {
+    const user = JSON.stringify(username);
+    return `{"auths":{${JSON.stringify(server)}:{"username":${user},"password":{{ .password | toJson }},"auth":"{{ printf "%s:%s" ${user} .password | b64enc }}"}}}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Credential Secrets: from Pulumi secret config, or made by the External Secrets Operator
+
+/**
+ * The External Secrets Operator API the program writes: `external-secrets.io/v1`, served
+ * since ESO v0.16; v0.17 and later no longer serve v1beta1 (README, "Secrets from a vault").
+ */
+export const EXTERNAL_SECRETS_API_VERSION = "external-secrets.io/v1";
+
+export interface ExternalSecretArgs {
+    /** The ExternalSecret's name and its target Secret's (the name the workloads read). */
+    name: string;
+    namespace: pulumi.Input<string>;
+    labels: Record<string, string>;
+    store: ExternalStore;
+    /** The target Secret's type, as the Pulumi source's Secret has it. */
+    type: string;
+    /** Secret key (or template variable) → the remote key ESO reads it from. */
+    data: Record<string, RemoteRef>;
+    /** The target's keys rendered from `data` (engine v2); without it, `data`'s keys are the Secret's. */
+    template?: Record<string, string>;
+}
+
+/** A Secret the workloads read: its name resolves once it (or the ExternalSecret that makes it) exists. */
+export interface CredentialSecret {
+    name: pulumi.Output<string>;
+}
+
+/**
+ * An ExternalSecret against the ClusterSecretStore: ESO creates and owns (creationPolicy
+ * Owner) the Secret `args.name` with the same type, keys and labels the Pulumi source's
+ * Secret has, and reads the store again every refreshInterval. Pulumi holds the mapping
+ * only: no value passes through the program or its state.
+ */
+export function externalSecret(parent: pulumi.Resource, resourceName: string, args: ExternalSecretArgs): CredentialSecret {
+    const es = new k8s.apiextensions.CustomResource(
+        resourceName,
+        {
+            apiVersion: EXTERNAL_SECRETS_API_VERSION,
+            kind: "ExternalSecret",
+            metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
+            spec: externalSecretSpec(args),
+        },
+        { parent },
+    );
+    // The target's name, once the ExternalSecret exists: the workloads depend on it as they
+    // depend on a Secret of the Pulumi source.
+    return { name: es.metadata.name.apply(() => args.name) };
+}
+
+function externalSecretSpec(args: ExternalSecretArgs) {
+    return {
+        refreshInterval: args.store.refreshInterval,
+        secretStoreRef: { kind: "ClusterSecretStore", name: args.store.store },
+        target: {
+            name: args.name,
+            creationPolicy: "Owner",
+            template: {
+                type: args.type,
+                engineVersion: "v2",
+                // With a template, ESO sets these labels on the Secret (not the ExternalSecret's).
+                metadata: { labels: args.labels },
+                ...(args.template ? { data: args.template } : {}),
+            },
+        },
+        data: Object.entries(args.data).map(([secretKey, remote]) => ({ secretKey, remoteRef: remoteRef(remote) })),
+    };
+}
+
+function remoteRef(r: RemoteRef) {
+    return { key: r.key, ...(r.property !== undefined ? { property: r.property } : {}), ...(r.version !== undefined ? { version: r.version } : {}) };
+}
+
+export interface CredentialSecretArgs {
+    /** The Secret's name: the same whichever the source, so no workload changes between the two. */
+    name: string;
+    namespace: pulumi.Input<string>;
+    labels: Record<string, string>;
+    /** The Secret's type, when it sets one. */
+    type?: string;
+    /** Secret key → credential; all from one source (the config layer reads them so). */
+    data: Record<string, Credential>;
+}
+
+/**
+ * The Secret holding operator-supplied credentials: a Secret from their Pulumi secrets, or
+ * an ExternalSecret that makes the same Secret (name, keys, type) from their remote keys.
+ */
+export function credentialSecret(parent: pulumi.Resource, resourceName: string, args: CredentialSecretArgs): CredentialSecret {
+    const entries = Object.entries(args.data);
+    const external = entries.flatMap(([k, c]) => (c.source === "externalSecrets" ? [[k, c] as const] : []));
+    if (external.length > 0) {
+        if (external.length !== entries.length) {
+            throw new Error(`${args.name}: credentials from two sources in one Secret`);
+        }
+        return externalSecret(parent, resourceName, {
+            name: args.name,
+            namespace: args.namespace,
+            labels: args.labels,
+            store: external[0][1].store,
+            type: args.type ?? "Opaque",
+            data: Object.fromEntries(external.map(([k, c]) => [k, c.remote])),
+        });
+    }
+    const values = Object.fromEntries(entries.map(([k, c]) => [k, valueOf(c)]));
+    const secret = new k8s.core.v1.Secret(
+        resourceName,
+        { metadata: { name: args.name, namespace: args.namespace, labels: args.labels }, ...(args.type ? { type: args.type } : {}), stringData: values },
+        { parent },
+    );
+    return { name: secret.metadata.name };
+}
+
+/** A Pulumi-source credential's value (an empty secret for one from the store: the program has none). */
+export function valueOf(c: Credential): pulumi.Output<string> {
+    return c.source === "pulumi" ? c.value : pulumi.secret("");
+}
+
+/** Whether any of the credentials comes from the external store. */
+export function fromStore(credentials: Credential[]): boolean {
+    return credentials.some((c) => c.source === "externalSecrets");
+}
+
+/**
+ * The pod-template checksum of credentials from the external store. The program never sees
+ * their values, so it hashes where ESO reads them (store, remote keys, refresh interval): a
+ * new mapping rolls the pods; a new value in the vault does not (README: a restart, or
+ * Reloader, picks it up).
+ */
+export function storeChecksum(credentials: Record<string, Credential>): pulumi.Output<string> {
+    const refs = Object.entries(credentials).map(([k, c]) => [k, c.source === "externalSecrets" ? { store: c.store, remote: remoteRef(c.remote) } : null]);
+    return configChecksum(refs);
+}
+
+/**
+ * Stakater Reloader's annotation for a workload reading Secrets that ESO writes: with
+ * Reloader in the cluster, a rotated value rolls the workload; without it, it is inert.
+ */
+export function reloadOnChange(secretNames: string[]): Record<string, string> {
+    return secretNames.length > 0 ? { "secret.reloader.stakater.com/reload": secretNames.join(",") } : {};
 }
 
 /** Pods in another namespace (optionally only those with the given labels). */

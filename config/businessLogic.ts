@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fig, hpa, image, logLevel, quantity, readHpa, resources } from "./kinds";
 import { cidrList } from "./reader";
-import { Context, FieldsOf, Section, declare, field, group, int, oneOf, readKey, secret, section } from "./schema";
+import { Context, FieldsOf, Section, declare, field, group, int, oneOf, secret, section } from "./schema";
+import { externalSource, readCredential } from "./secrets";
 import { BusinessLogicConfig, DatabaseConfig } from "./types";
 
 export const POSTGRES_IMAGE = "docker.io/library/postgres:16.6-alpine";
@@ -58,12 +59,12 @@ export function readBusinessLogic(ctx: Context, namespace: string): BusinessLogi
 /** The database: an in-cluster PostgreSQL, or an external one reached at its URL. */
 function readDatabase(ctx: Context, db: Section<FieldsOf<typeof BUSINESS_LOGIC.value.fields.database>>): DatabaseConfig {
     const mode = db.read("mode");
-    const url = readKey(ctx, BUSINESS_LOGIC_DATABASE_URL);
+    const url = readCredential(ctx, BUSINESS_LOGIC_DATABASE_URL, mode === "external" ? "businessLogic.database.mode is external: the business logic reads DATABASE_URL from business-logic-database" : undefined);
     if (mode === "external") {
-        if (!url) {
+        if (!url && !externalSource(ctx)) {
             ctx.r.fail(BUSINESS_LOGIC_DATABASE_URL.key, "is required when businessLogic.database.mode is external", "run `pulumi config set --secret businessLogicDatabaseUrl postgres://...`");
         }
-        return { mode: "external", url: url ?? pulumi.secret(""), egress: { cidrs: db.read("egressCidrs"), port: db.read("port") } };
+        return { mode: "external", url: url ?? { source: "pulumi", value: pulumi.secret("") }, egress: { cidrs: db.read("egressCidrs"), port: db.read("port") } };
     }
     return { mode: "postgres", image: db.read("image"), storage: db.read("storage"), resources: db.read("resources") };
 }

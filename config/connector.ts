@@ -1,6 +1,7 @@
 // The ILP connector's key and its three settlement credentials.
 import { fig, image, logLevel, resources } from "./kinds";
-import { Context, bool, declare, group, int, num, oneOf, readKey, secret, section, str } from "./schema";
+import { Context, bool, declare, group, int, num, oneOf, secret, section, str } from "./schema";
+import { externalSource, readCredential } from "./secrets";
 import { ConnectorConfig, ConnectorSecrets } from "./types";
 
 export const CONNECTOR = declare(
@@ -65,14 +66,20 @@ export function readConnector(ctx: Context, namespace: string): ConnectorConfig 
 }
 
 /**
- * The three settlement credentials, all or none: dev generates a throwaway set only when
- * none is given, so a key the user set is never silently replaced by a generated one.
+ * The three settlement credentials. With the pulumi source all or none: dev generates a
+ * throwaway set only when none is given, so a key the user set is never silently replaced
+ * by a generated one. With the external source each must be mapped to a remote key (there
+ * is no throwaway set: the store holds what the connector runs with).
  */
 function readConnectorSecrets(ctx: Context): ConnectorSecrets | undefined {
     const { r, prod } = ctx;
-    const evmPrivateKey = readKey(ctx, CONNECTOR_EVM_PRIVATE_KEY);
-    const m2mTokenAddress = readKey(ctx, CONNECTOR_M2M_TOKEN_ADDRESS);
-    const tokenNetworkRegistry = readKey(ctx, CONNECTOR_TOKEN_NETWORK_REGISTRY);
+    const decls = [CONNECTOR_EVM_PRIVATE_KEY, CONNECTOR_M2M_TOKEN_ADDRESS, CONNECTOR_TOKEN_NETWORK_REGISTRY] as const;
+    if (externalSource(ctx)) {
+        const need = "the connector reads it from the connector-secrets Secret";
+        const [evmPrivateKey, m2mTokenAddress, tokenNetworkRegistry] = decls.map((d) => readCredential(ctx, d, need));
+        return evmPrivateKey && m2mTokenAddress && tokenNetworkRegistry ? { evmPrivateKey, m2mTokenAddress, tokenNetworkRegistry } : undefined;
+    }
+    const [evmPrivateKey, m2mTokenAddress, tokenNetworkRegistry] = decls.map((d) => readCredential(ctx, d, undefined));
     if (evmPrivateKey && m2mTokenAddress && tokenNetworkRegistry) {
         return { evmPrivateKey, m2mTokenAddress, tokenNetworkRegistry };
     }
@@ -85,7 +92,7 @@ function readConnectorSecrets(ctx: Context): ConnectorSecrets | undefined {
     for (const [key, value] of givenSecrets) {
         if (!value && (prod || given.length > 0)) {
             const why = prod ? "is required in prod (the connector's settlement credentials)" : `is missing while ${given.join(" and ")} ${given.length === 1 ? "is" : "are"} set: the three connector credentials go together`;
-            r.fail(key, why, `run \`pulumi config set --secret ${key} <value>\`${prod ? "" : ", or remove the others to use a generated throwaway set"}`);
+            r.fail(key, why, `run \`pulumi config set --secret ${key} <value>\`${prod ? ", or take the credentials from a vault (secrets.source externalSecrets)" : ", or remove the others to use a generated throwaway set"}`);
         }
     }
     return undefined;

@@ -16,12 +16,14 @@ import { BUSINESS_LOGIC_KEYS, readBusinessLogic } from "./businessLogic";
 import { CONNECTOR_KEYS, readConnector } from "./connector";
 import { ConfigError, Json, Reader } from "./reader";
 import { Context, KeyDecl } from "./schema";
+import { SECRETS_KEYS, readSecrets } from "./secrets";
 import { STACK_KEYS, readAlertRules, readEnvironment, readIngress, readMonitoringNamespace, readNamespaces, readRegistry, readStorageClass } from "./stack";
 import { TIGERBEETLE_KEYS, readTigerBeetle } from "./tigerbeetle";
 import { PROJECT, PlatformConfig } from "./types";
 
 export * from "./types";
 export { ConfigError, parseQuantity } from "./reader";
+export { CREDENTIAL_KEYS } from "./secrets";
 export { imagePinProblem } from "./kinds";
 export { TIGERBEETLE_IMAGE } from "./tigerbeetle";
 export { POSTGRES_IMAGE } from "./businessLogic";
@@ -29,6 +31,7 @@ export { POSTGRES_IMAGE } from "./businessLogic";
 /** Every key the project accepts, tier by tier, in the order the docs list them. */
 export const DECLARATIONS: readonly KeyDecl[] = [
     ...STACK_KEYS,
+    ...SECRETS_KEYS,
     ...TIGERBEETLE_KEYS,
     ...CONNECTOR_KEYS,
     ...AGENT_RUNTIME_KEYS,
@@ -64,12 +67,15 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     }
     const base = { r, values: raw.values, secretKeys: raw.secretKeys, stack: raw.stack };
     const environment = readEnvironment(base);
-    const ctx0: Context = { ...base, environment, prod: environment === "prod" };
+    const env: Context = { ...base, environment, prod: environment === "prod" };
+    const credentials = readSecrets(env);
+    const ctx0: Context = { ...env, credentials };
     const { prefix, namespaces } = readNamespaces(ctx0);
     const ctx: Context = { ...ctx0, prefix, registry: readRegistry(ctx0) };
     const config: PlatformConfig = {
         stack: raw.stack,
         environment,
+        secrets: credentials.config,
         storageClass: readStorageClass(ctx),
         registry: ctx.registry,
         ingress: readIngress(ctx),

@@ -5,6 +5,7 @@
 // fail when either drifts).
 import * as pulumi from "@pulumi/pulumi";
 import { Json, Reader } from "./reader";
+import type { CredentialSource } from "./secrets";
 import { Environment, RegistryConfig, ResourceFigures } from "./types";
 
 /** A value that differs between dev and prod. */
@@ -30,6 +31,8 @@ export interface Context {
     readonly prefix?: string;
     /** The registry, once read: built images are pushed there. */
     readonly registry?: RegistryConfig;
+    /** `secrets`, once read: where the operator-supplied credentials come from. */
+    readonly credentials?: CredentialSource;
 }
 
 export interface Field<T> {

@@ -1,6 +1,7 @@
 // The stack-wide keys: environment, namespaces, storage class, registry, ingress and
 // monitoring.
 import { Context, declare, group, oneOf, optionalStr, readKey, requiredStr, secret, section, str, bool, field } from "./schema";
+import { readCredential } from "./secrets";
 import { dnsSubdomain, namespaceName } from "./reader";
 import { Environment, IngressConfig, RegistryConfig } from "./types";
 
@@ -110,10 +111,15 @@ export function readNamespaces(ctx: Context): { prefix: string; namespaces: Name
     return { prefix, namespaces };
 }
 
-/** The registry built images are pushed to, when `registry.server` is set. */
+/**
+ * The registry built images are pushed to, when `registry.server` is set. With a username,
+ * every namespace gets a pull Secret holding the password: with the external source its
+ * remote key must then be mapped.
+ */
 export function readRegistry(ctx: Context): RegistryConfig | undefined {
     const s = section(ctx, REGISTRY);
-    const password = readKey(ctx, REGISTRY_PASSWORD);
+    const pulls = s.raw.server !== undefined && s.raw.username !== undefined;
+    const password = readCredential(ctx, REGISTRY_PASSWORD, pulls ? "registry.username is set: every namespace's registry-pull Secret holds the password" : undefined);
     if (s.raw.server === undefined) {
         return undefined;
     }

@@ -30,8 +30,33 @@ export type ImageSpec =
 export interface RegistryConfig {
     server: string;
     username?: string;
-    password?: pulumi.Output<string>;
+    /** With the external source, the cluster's pull Secrets read it from the store; pushes use the deploying machine's `docker login`. */
+    password?: Credential;
 }
+
+/** Where the External Secrets Operator reads an operator-supplied credential: a key of the store (and a property of it). */
+export interface RemoteRef {
+    key: string;
+    property?: string;
+    version?: string;
+}
+
+/** The ClusterSecretStore the credentials are read from, and how often ESO reads them again. */
+export interface ExternalStore {
+    store: string;
+    refreshInterval: string;
+}
+
+/**
+ * An operator-supplied credential (connector keys, registry password, database URL): its
+ * value from Pulumi secret config, or a key of the external store that an ExternalSecret
+ * maps into the same Secret. The CAP keys and passwords the program generates are not
+ * credentials of this kind: they stay Pulumi secrets.
+ */
+export type Credential = { source: "pulumi"; value: pulumi.Output<string> } | { source: "externalSecrets"; store: ExternalStore; remote: RemoteRef };
+
+/** `secrets`: Pulumi config (today's behaviour) or External Secrets Operator against a ClusterSecretStore. */
+export type SecretsConfig = { source: "pulumi" } | ({ source: "externalSecrets" } & ExternalStore);
 
 export interface IngressConfig {
     className: string;
@@ -61,9 +86,9 @@ export interface TigerBeetleConfig {
 }
 
 export interface ConnectorSecrets {
-    evmPrivateKey: pulumi.Output<string>;
-    m2mTokenAddress: pulumi.Output<string>;
-    tokenNetworkRegistry: pulumi.Output<string>;
+    evmPrivateKey: Credential;
+    m2mTokenAddress: Credential;
+    tokenNetworkRegistry: Credential;
 }
 
 export interface ConnectorConfig {
@@ -75,7 +100,7 @@ export interface ConnectorConfig {
     settlement: { enabled: boolean; preference: string; threshold: number; feePercentage: number };
     explorer: { enabled: boolean; retentionDays: number; maxEvents: number };
     localDeliveryTimeoutMs: number;
-    /** Undefined only in dev: the tier then generates a throwaway key. */
+    /** Undefined only in dev with the pulumi source: the tier then generates a throwaway key. */
     secrets?: ConnectorSecrets;
     resources: ResourceFigures;
 }
@@ -97,7 +122,7 @@ export type DatabaseConfig =
     | { mode: "postgres"; image: ImageSpec; storage: string; resources: ResourceFigures }
     | {
           mode: "external";
-          url: pulumi.Output<string>;
+          url: Credential;
           /**
            * Where the managed database is: the CIDRs (unset: any public address, outside the
            * private ranges) and the port the business logic may reach.
@@ -153,6 +178,8 @@ export interface AgencyConfig {
 export interface PlatformConfig {
     stack: string;
     environment: Environment;
+    /** Where the operator-supplied credentials come from (`secrets`). */
+    secrets: SecretsConfig;
     storageClass?: string;
     registry?: RegistryConfig;
     ingress?: IngressConfig;

@@ -392,6 +392,7 @@ const KIND_TYPES: Record<string, string> = {
     HorizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     Certificate: "kubernetes:cert-manager.io/v1:Certificate",
     PrometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+    ExternalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
     RandomId: "random:index/randomId:RandomId",
     RandomBytes: "random:index/randomBytes:RandomBytes",
     RandomPassword: "random:index/randomPassword:RandomPassword",
