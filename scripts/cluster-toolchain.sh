@@ -5,14 +5,15 @@
 # and Kubernetes provider, plus the Debian packages for a local Docker daemon
 # and registry. etcd is built from source because the Debian etcd
 # (3.4) lacks RequestWatchProgress, which makes watches of recent
-# Kubernetes clients fail and fall back to slow relists.
+# Kubernetes clients fail and fall back to slow relists. promtool (for the alert rules'
+# unit tests, npm run test:rules) is built from the Prometheus module as well.
 #
 # Binaries are cached under
 #   ${M2M_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m2m-toolchain}/<component>-<version>/
 # and a component is skipped when its cache dir is complete.
 #
 # Usage: cluster-toolchain.sh [STEP...]
-#   steps: all (default) apt etcd kubernetes kwok pulumi print-env
+#   steps: all (default) apt etcd kubernetes kwok pulumi promtool print-env
 #   pulumi = pulumi-cli language-nodejs kubernetes-provider policy-pack. Where a Pulumi CLI
 #   with the Node.js language host and the kubernetes plugin is already
 #   installed (PATH or ~/.pulumi), the pulumi steps build nothing.
@@ -20,6 +21,8 @@
 # Environment:
 #   K8S_VERSION        (default v1.37.2)  k8s.io/kubernetes tag; staging modules use v0.<minor>.<patch>
 #   KWOK_VERSION       (default v0.8.0)   sigs.k8s.io/kwok tag
+#   PROMTOOL_VERSION   (default v0.316.0) github.com/prometheus/prometheus module version
+#                                         (Prometheus 3.16.0) of cmd/promtool
 #   ETCD_VERSION       (default v3.6.16)  go.etcd.io/etcd/server/v3 tag
 #   PULUMI_VERSION     (default v3.248.0) github.com/pulumi/pulumi/pkg/v3 tag (the CLI)
 #   K8S_PROVIDER_VERSION (default 4.25.0) pulumi-resource-kubernetes release
@@ -30,6 +33,8 @@ set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
 KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+# Prometheus 3.x is published as the Go module versions v0.3<minor>.<patch>.
+PROMTOOL_VERSION=${PROMTOOL_VERSION:-v0.316.0}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
 # The newest Node.js language host the module proxy serves is the one inside sdk/v3 v3.68.0.
@@ -188,6 +193,29 @@ EOF
   touch "$dir/.complete"
 }
 
+# promtool, for `promtool check rules` and `promtool test rules` of the alert rules.
+step_promtool() {
+  local dir="$TOOLCHAIN_DIR/promtool-$PROMTOOL_VERSION"
+  if [ -x "$dir/bin/promtool" ] && [ -f "$dir/.complete" ]; then log "promtool $PROMTOOL_VERSION: cached"; return 0; fi
+  need_go; go_env
+  local work="$TOOLCHAIN_DIR/.build/promtool-$PROMTOOL_VERSION" src version
+  mkdir -p "$work" "$dir/bin"
+  printf 'module localbuild/promtool\n\ngo 1.24\n' >"$work/go.mod"
+  src=$(module_dir "$work" "github.com/prometheus/prometheus@$PROMTOOL_VERSION") && [ -n "$src" ] ||
+    die "promtool/mod-download" "could not download github.com/prometheus/prometheus@$PROMTOOL_VERSION"
+  # Build with the module's own dependency versions: its go line and go.sum.
+  printf 'module localbuild/promtool\n\n%s\n\nrequire github.com/prometheus/prometheus %s\n' \
+    "$(grep -m1 '^go ' "$src/go.mod")" "$PROMTOOL_VERSION" >"$work/go.mod"
+  cp "$src/go.sum" "$work/go.sum" && chmod u+w "$work/go.sum"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/promtool"\n' >"$work/tools.go"
+  run_step promtool/mod-tidy bash -c "cd '$work' && '$GO' mod tidy"
+  # Stamp the version the way the upstream release build (promu) does.
+  version=$(cat "$src/VERSION" 2>/dev/null || echo "$PROMTOOL_VERSION")
+  run_step promtool/build build_go_binary "$work" "$dir/bin/promtool" github.com/prometheus/prometheus/cmd/promtool \
+    "-X github.com/prometheus/common/version.Version=$version -X github.com/prometheus/common/version.Branch=HEAD -X github.com/prometheus/common/version.BuildUser=m2m-toolchain"
+  touch "$dir/.complete"
+}
+
 # A Pulumi CLI with the Node.js language host and the kubernetes plugin that is
 # already installed (a connected machine): use it and build nothing.
 pulumi_preinstalled() {
@@ -325,6 +353,8 @@ export M2M_TOOLCHAIN_DIR="$TOOLCHAIN_DIR"
 export K8S_VERSION="$K8S_VERSION"
 export KWOK_VERSION="$KWOK_VERSION"
 export ETCD_VERSION="$ETCD_VERSION"
+export PROMTOOL_VERSION="$PROMTOOL_VERSION"
+export PATH="$TOOLCHAIN_DIR/promtool-$PROMTOOL_VERSION/bin:\$PATH"
 EOF
   if ! pulumi_preinstalled; then
     cat <<EOF
@@ -342,18 +372,19 @@ main() {
   local what
   for what in "${@:-all}"; do
     case "$what" in
-      all) step_apt; step_pulumi; step_etcd; step_kubernetes; step_kwok ;;
+      all) step_apt; step_pulumi; step_etcd; step_kubernetes; step_kwok; step_promtool ;;
       apt) step_apt ;;
       etcd) step_etcd ;;
       kubernetes) step_kubernetes ;;
       kwok) step_kwok ;;
+      promtool) step_promtool ;;
       pulumi) step_pulumi ;;
       pulumi-cli) step_pulumi_cli ;;
       language-nodejs) step_language_nodejs ;;
       kubernetes-provider) step_kubernetes_provider ;;
       policy-pack) step_policy_pack ;;
       print-env) print_env ;;
-      *) echo "usage: $0 [all|apt|etcd|kubernetes|kwok|pulumi|pulumi-cli|language-nodejs|kubernetes-provider|policy-pack|print-env]..." >&2; exit 2 ;;
+      *) echo "usage: $0 [all|apt|etcd|kubernetes|kwok|promtool|pulumi|pulumi-cli|language-nodejs|kubernetes-provider|policy-pack|print-env]..." >&2; exit 2 ;;
     esac
   done
 }
