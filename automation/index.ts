@@ -31,26 +31,29 @@ async function main(): Promise<number> {
     );
     const summary = new RunSummary(opts.operation, opts.stack);
     let runError: unknown;
+    let upOutputs: OutputMap | undefined;
     try {
-        await run(stack, opts, summary);
+        upOutputs = await run(stack, opts, summary);
     } catch (err) {
         runError = err;
         summary.errors.push(engineError(err));
     }
+    // An up's result already holds the stack's outputs (the Automation API read them): asking
+    // again would start the CLI once more (bench/: about a second of every up).
     const outputs =
         opts.operation === "preview"
             ? summary.previewOutputs()
             : opts.operation === "destroy" || opts.operation === "cancel" || opts.operation === "drift" || runError
               ? {}
-              : await stack.outputs();
+              : (upOutputs ?? (await stack.outputs()));
     fs.writeFileSync(opts.summaryPath, summary.render(outputs));
     console.log(`summary written to ${opts.summaryPath}`);
     report(opts, summary, outputs, runError === undefined);
     return summary.exitCode;
 }
 
-/** Runs the operation, feeding the engine's events to the summary. */
-async function run(stack: Stack, opts: DriverOptions, summary: RunSummary): Promise<void> {
+/** Runs the operation, feeding the engine's events to the summary; an up returns the stack's outputs. */
+async function run(stack: Stack, opts: DriverOptions, summary: RunSummary): Promise<OutputMap | undefined> {
     const common = {
         onOutput: (out: string) => process.stdout.write(out),
         onEvent: (event: Parameters<RunSummary["onEvent"]>[0]) => summary.onEvent(event),
@@ -61,8 +64,7 @@ async function run(stack: Stack, opts: DriverOptions, summary: RunSummary): Prom
             await stack.preview({ ...common, diff: true });
             break;
         case "up":
-            await stack.up(common);
-            break;
+            return (await stack.up(common)).outputs;
         case "refresh":
             await stack.refresh({ onOutput: common.onOutput, onEvent: common.onEvent, clearPendingCreates: opts.clearPendingCreates });
             break;
@@ -83,6 +85,7 @@ async function run(stack: Stack, opts: DriverOptions, summary: RunSummary): Prom
             }
             await stack.destroy({ onOutput: common.onOutput, onEvent: common.onEvent });
     }
+    return undefined;
 }
 
 /** The run's outcome on the console: endpoints after an up that completed, violations, drift, errors. */
