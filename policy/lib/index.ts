@@ -559,6 +559,30 @@ export function validateWorkloads(validate: WorkloadValidation): ResourceValidat
     };
 }
 
+/** A container port named like a metrics port: its container, its name and its number. */
+export interface MetricsPort {
+    container: string;
+    name: string;
+    port: Maybe<number>;
+}
+
+/**
+ * The container ports whose names match `patterns` (regular expressions). A port whose
+ * name is unknown during preview, or a port list that is, is not taken for a metrics port:
+ * the rules key on the port names, which the program writes literally.
+ */
+export function metricsPorts(w: Workload, patterns: string[]): MetricsPort[] {
+    const res = regexes(patterns);
+    return w.containers.flatMap((c) => {
+        const ports = list(get(c.container, "ports"));
+        return (isUnknown(ports) ? [] : ports).flatMap((p) => {
+            const name = str(get(p, "name"));
+            const port = num(get(p, "containerPort"));
+            return typeof name === "string" && res.some((r) => r.test(name)) ? [{ container: c.name, name, port: port ?? NaN }] : [];
+        });
+    });
+}
+
 /** Every workload in a stack. */
 export function stackWorkloads(resources: PolicyResource[]): Workload[] {
     return resources.flatMap((r) => {

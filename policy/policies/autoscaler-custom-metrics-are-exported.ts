@@ -1,5 +1,5 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, TYPES, UNKNOWN_TEXT, Workload, configOf, describe, get, hpaTargets, isUnknown, list, message, ofType, regexes, stackWorkloads, str } from "../lib";
+import { CHECKLIST, TYPES, UNKNOWN_TEXT, configOf, describe, get, hpaTargets, isUnknown, list, message, metricsPorts, ofType, stackWorkloads, str } from "../lib";
 
 interface Config {
     metricsPortPatterns: string[];
@@ -19,18 +19,6 @@ function customMetrics(hpa: { props: unknown }): string[] | "unknown" {
         }
         const name = str(get(m, key, "metric", "name"));
         return [isUnknown(name) ? `(name ${UNKNOWN_TEXT})` : String(name)];
-    });
-}
-
-/** Whether the workload's pods declare a port named like a metrics port (names unknown during preview do not count). */
-function exportsMetrics(w: Workload, cfg: Config): boolean {
-    const res = regexes(cfg.metricsPortPatterns);
-    return w.containers.some((c) => {
-        const ports = list(get(c.container, "ports"));
-        return !isUnknown(ports) && ports.some((p) => {
-            const name = str(get(p, "name"));
-            return typeof name === "string" && res.some((r) => r.test(name));
-        });
     });
 }
 
@@ -67,15 +55,15 @@ export const autoscalerCustomMetricsAreExported: StackValidationPolicy = {
                 continue;
             }
             applicable = true;
-            const targets = workloads.filter((w) => hpaTargets(h, w) !== false);
-            const known = targets.filter((w) => hpaTargets(h, w) === true);
+            const targeting = workloads.map((w) => [w, hpaTargets(h, w)] as const).filter(([, t]) => t !== false);
+            const known = targeting.filter(([, t]) => t === true).map(([w]) => w);
             const scaled = `scales on ${metrics.join(", ")}`;
             if (known.length === 0) {
-                const why = targets.length > 0 ? `its target is ${UNKNOWN_TEXT}` : "its scaleTargetRef names no workload of the stack";
+                const why = targeting.length > 0 ? `its target is ${UNKNOWN_TEXT}` : "its scaleTargetRef names no workload of the stack";
                 report(message(h.ref, `${scaled} but ${why}, so the metric's source is not known`, item, "point scaleTargetRef at the workload whose pods export the metric"), h.urn);
                 continue;
             }
-            for (const w of known.filter((x) => !exportsMetrics(x, cfg))) {
+            for (const w of known.filter((x) => metricsPorts(x, cfg.metricsPortPatterns).length === 0)) {
                 report(
                     message(h.ref, `${scaled} but the pods of ${describe(w.ref)} declare no metrics port (${cfg.metricsPortPatterns.join(", ")}), so nothing exports the metric for the adapter`, item, "name the container port that serves the metric's /metrics \"metrics\" and annotate the pods for scraping (prometheus.io/scrape, prometheus.io/port)"),
                     h.urn,

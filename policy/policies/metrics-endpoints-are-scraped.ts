@@ -1,31 +1,8 @@
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CHECKLIST, Maybe, TYPES, UNKNOWN_TEXT, Workload, bool, configOf, get, isUnknown, labelsOf, list, message, num, ofType, podAnnotation, regexes, sameNamespace, selects, serviceSelects, shown, stackWorkloads, str } from "../lib";
+import { CHECKLIST, TYPES, UNKNOWN_TEXT, bool, configOf, get, isUnknown, labelsOf, list, message, metricsPorts, ofType, podAnnotation, sameNamespace, selects, serviceSelects, shown, stackWorkloads, str } from "../lib";
 
 interface Config {
     metricsPortPatterns: string[];
-}
-
-interface MetricsPort {
-    container: string;
-    name: string;
-    port: Maybe<number>;
-}
-
-/**
- * The container ports named like metrics ports. A port whose name is unknown during preview,
- * or a port list that is, is not taken for a metrics port: the rule keys on the port names,
- * which the program writes literally.
- */
-function metricsPorts(w: Workload, cfg: Config): MetricsPort[] {
-    const res = regexes(cfg.metricsPortPatterns);
-    return w.containers.flatMap((c) => {
-        const ports = list(get(c.container, "ports"));
-        return (isUnknown(ports) ? [] : ports).flatMap((p) => {
-            const name = str(get(p, "name"));
-            const port = num(get(p, "containerPort"));
-            return typeof name === "string" && res.some((r) => r.test(name)) ? [{ container: c.name, name, port: port ?? NaN }] : [];
-        });
-    });
 }
 
 /** Seed 000/001/002: "Monitoring and alerting set up (Prometheus, Grafana)": every metrics port is scraped. */
@@ -46,14 +23,14 @@ export const metricsEndpointsAreScraped: StackValidationPolicy = {
     validateStack: (args, report) => {
         const cfg = configOf<Config>(args, metricsEndpointsAreScraped.configSchema!);
         const item = CHECKLIST.monitoring;
-        const serving = stackWorkloads(args.resources).filter((w) => metricsPorts(w, cfg).length > 0);
+        const serving = stackWorkloads(args.resources).filter((w) => metricsPorts(w, cfg.metricsPortPatterns).length > 0);
         if (serving.length === 0) {
             return args.notApplicable("no workload exposes a metrics port");
         }
         const services = ofType(args.resources, TYPES.service);
         const monitors = ofType(args.resources, TYPES.serviceMonitor);
         for (const w of serving) {
-            const ports = metricsPorts(w, cfg);
+            const ports = metricsPorts(w, cfg.metricsPortPatterns);
             // A ServiceMonitor counts when it is known to select a Service known to select these
             // pods; an unknown selector or namespace selector on the way does not count.
             const viaMonitor = monitors.some((m) => {
