@@ -31,7 +31,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     /** What a tier's ingress args are when the stack has an ingress; undefined otherwise. */
     const via = <T>(args: (ingress: IngressConfig) => T): T | undefined => (cfg.ingress ? args(cfg.ingress) : undefined);
     const priorities = new PriorityClasses("priorities", { prefix: cfg.agency.namespacePrefix }, opts);
-    const common = { registry: cfg.registry, storageClass: cfg.storageClass, priorityClassName: priorities.platform, alertRules: cfg.alertRules };
+    const common = { registry: cfg.registry, storageClass: cfg.storageClass, priorityClassName: priorities.platform, alertRules: cfg.alertRules, dashboards: cfg.dashboards };
     const tenantNamespaces = cfg.agency.tenants.map((t) => `${cfg.agency.namespacePrefix}${t}`);
 
     const tigerbeetle = new TigerBeetleCluster("tigerbeetle", {
@@ -53,6 +53,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         registry: cfg.registry,
         priorityClassName: priorities.platform,
         alertRules: cfg.alertRules,
+        dashboards: cfg.dashboards,
         businessLogic: { url: businessLogic.url, namespace: businessLogic.namespace, port: businessLogic.port },
         callerNamespaces: [cfg.connector.namespace],
         ingress: via((i) => ({ settings: i, spspHost: i.hosts.spsp })),
@@ -63,6 +64,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         registry: cfg.registry,
         priorityClassName: priorities.platform,
         alertRules: cfg.alertRules,
+        dashboards: cfg.dashboards,
         environment: cfg.environment,
         tigerbeetle: { clusterId: tigerbeetle.clusterId, addresses: tigerbeetle.addresses, namespace: tigerbeetle.namespace },
         localDelivery: { url: agentRuntime.url, namespace: agentRuntime.namespace },

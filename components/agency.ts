@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AgencyConfig, RegistryConfig } from "../config";
 import { agencyTenantRules, alertRules } from "./alerts";
+import { agencyTenantDashboard, dashboardConfigMap, dashboardUid } from "./dashboards";
 import { ContainerImage } from "./image";
 import { TierBase, tierBase } from "./tier";
 import {
@@ -40,6 +41,8 @@ export interface AgencyArgs extends Omit<AgencyConfig, "namespacePrefix"> {
     agentState: { namespace: pulumi.Input<string>; port: number };
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /**
@@ -99,6 +102,8 @@ export interface AgencyTenantArgs {
     agentState: { namespace: pulumi.Input<string>; port: number };
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /**
@@ -137,6 +142,10 @@ export class AgencyTenant extends pulumi.ComponentResource {
                 labels: base.labels,
                 group: agencyTenantRules({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget }),
             });
+        }
+        if (args.dashboards) {
+            const dashboard = agencyTenantDashboard({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget, statefulSets: ["agent", "brain"] });
+            dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: dashboardUid(`agency-${args.tenant}`), namespace: base.ns, labels: base.labels, dashboard });
         }
         this.isolate(name, args, base);
 

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AgentRuntimeConfig, RegistryConfig } from "../config";
 import { agentRuntimeRules, alertRules } from "./alerts";
+import { agentRuntimeDashboard, dashboardConfigMap } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -35,6 +36,8 @@ export interface AgentRuntimeArgs extends Omit<AgentRuntimeConfig, "namespace"> 
     ingress?: { settings: IngressSettings; spspHost: string };
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /** The agent runtime: SPSP (`/.well-known/pay`) and STREAM on 3100, calling the business logic. */
@@ -68,6 +71,10 @@ export class AgentRuntime extends pulumi.ComponentResource {
         }
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentRuntimeRules({ namespace: args.namespace, service: "agent-runtime" }) });
+        }
+        if (args.dashboards) {
+            const dashboard = agentRuntimeDashboard({ namespace: args.namespace, deployment: "agent-runtime", service: "agent-runtime" });
+            dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "agent-runtime", namespace: base.ns, labels: base.labels, dashboard });
         }
         this.admitCallersAndReachBusinessLogic(name, args, base);
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AgentStateConfig, RegistryConfig } from "../config";
 import { agentStateRules, alertRules } from "./alerts";
+import { agentStateDashboard, dashboardConfigMap } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -44,6 +45,8 @@ export interface AgentStateArgs extends Omit<AgentStateConfig, "namespace"> {
     protect: boolean;
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /** What the server's pod reads: its governing Service, config, CAP keys and (with TLS) its certificate's Secret. */
@@ -105,8 +108,8 @@ export class AgentState extends pulumi.ComponentResource {
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate" }) });
         }
-        if (args.grafanaDashboard) {
-            this.grafanaDashboard(name, base);
+        if (args.dashboards) {
+            dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "agentstate", namespace: base.ns, labels: base.labels, dashboard: agentStateDashboard({ namespace: args.namespace, statefulSet: "agentstate" }) });
         }
 
         this.url = this.publish(name, args, base, { service, tlsSecretName });
@@ -226,17 +229,6 @@ export class AgentState extends pulumi.ComponentResource {
         });
     }
 
-    private grafanaDashboard(name: string, base: TierBase) {
-        new k8s.core.v1.ConfigMap(
-            `${name}-grafana-dashboard`,
-            {
-                metadata: { name: "agentstate-grafana-dashboard", namespace: base.ns, labels: { ...base.labels, grafana_dashboard: "1" } },
-                data: { "agentstate-dashboard.json": JSON.stringify(grafanaDashboard(), null, 2) },
-            },
-            { parent: this },
-        );
-    }
-
     /** The public Ingress when there is one; the URL clients use either way. */
     private publish(name: string, args: AgentStateArgs, base: TierBase, deps: { service: k8s.core.v1.Service; tlsSecretName?: string }): pulumi.Output<string> {
         if (!args.ingress) {
@@ -303,30 +295,4 @@ export class AgentState extends pulumi.ComponentResource {
             { parent: this, dependsOn },
         );
     }
-}
-
-/** The Grafana dashboard of seed 002's monitoring queries. */
-export function grafanaDashboard() {
-    const panel = (id: number, title: string, expr: string, y: number) => ({
-        id,
-        title,
-        type: "timeseries",
-        gridPos: { x: (id % 2) * 12, y, w: 12, h: 8 },
-        datasource: { type: "prometheus", uid: "${datasource}" },
-        targets: [{ expr, refId: "A" }],
-    });
-    return {
-        title: "AgentState",
-        uid: "agentstate",
-        schemaVersion: 39,
-        templating: { list: [{ name: "datasource", type: "datasource", query: "prometheus" }] },
-        panels: [
-            panel(0, "Operation latency p95", "histogram_quantile(0.95, rate(op_duration_seconds_bucket[5m]))", 0),
-            panel(1, "Error rate", 'sum(rate(agentstate_ops_total{result="error"}[5m])) / sum(rate(agentstate_ops_total[5m]))', 0),
-            panel(2, "Watch backlog", "watch_backlog_events", 8),
-            panel(3, "Watch drops", "rate(watch_drops_total[5m])", 8),
-            panel(4, "Watch emit lag p95", "watch_emit_lag_seconds", 16),
-            panel(5, "Rate limited", "rate(rate_limit_exceeded_total[5m])", 16),
-        ],
-    };
 }

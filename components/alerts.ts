@@ -93,14 +93,18 @@ function scrapeTargetDown(t: Tier): AlertRule {
     );
 }
 
+/** The fraction of each claim in the namespace that is used (the dashboards plot it too). */
+export function claimUsage(namespace: string): string {
+    const volume = (metric: string) => `max by (namespace, persistentvolumeclaim) (${selector(metric, { namespace })})`;
+    return `${volume("kubelet_volume_stats_used_bytes")} / ${volume("kubelet_volume_stats_capacity_bytes")}`;
+}
+
 /** A claim in the namespace is more than 80 % full. */
 function volumeFilling(t: Tier): AlertRule {
-    const by = "max by (namespace, persistentvolumeclaim)";
-    const volume = (metric: string) => `${by} (${selector(metric, { namespace: t.namespace })})`;
     return rule(
         "PersistentVolumeFilling",
         "warning",
-        `${volume("kubelet_volume_stats_used_bytes")} / ${volume("kubelet_volume_stats_capacity_bytes")} > 0.8`,
+        `${claimUsage(t.namespace)} > 0.8`,
         "5m",
         `${about(t)}: claim {{ $labels.persistentvolumeclaim }} is {{ $value | humanizePercentage }} full`,
         `The volume of claim {{ $labels.persistentvolumeclaim }} has been more than 80 % full for 5 minutes; once it is full, ${t.name} can no longer write.`,
@@ -120,8 +124,8 @@ function noReadyEndpoints(alert: string, t: Tier, service: string): AlertRule {
     );
 }
 
-/** The HPA's current replicas have reached its maximum (the expression, for the rules below). */
-function hpaAtMax(namespace: string, hpa: string): string {
+/** The HPA's current replicas have reached its maximum (the expression, for the rules below and the dashboards). */
+export function hpaAtMax(namespace: string, hpa: string): string {
     const h = { namespace, horizontalpodautoscaler: hpa };
     return `${selector("kube_horizontalpodautoscaler_status_current_replicas", h)} >= on (namespace, horizontalpodautoscaler) ${selector("kube_horizontalpodautoscaler_spec_max_replicas", h)}`;
 }

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { BusinessLogicConfig, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
 import { alertRules, businessLogicRules } from "./alerts";
+import { businessLogicDashboard, dashboardConfigMap } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
     Identity,
@@ -51,6 +52,8 @@ export interface BusinessLogicArgs extends Omit<BusinessLogicConfig, "namespace"
     protect: boolean;
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /** Your payment handler on 8080 with its HPA and its PostgreSQL (in-cluster or external). */
@@ -92,6 +95,11 @@ export class BusinessLogic extends pulumi.ComponentResource {
                 labels: base.labels,
                 group: businessLogicRules({ namespace: args.namespace, hpa: "business-logic-hpa", inClusterDatabase: args.database.mode !== "external" }),
             });
+        }
+        if (args.dashboards) {
+            const database = args.database.mode !== "external" ? { statefulSet: "postgres" } : undefined;
+            const dashboard = businessLogicDashboard({ namespace: args.namespace, deployment: "business-logic", service: "business-logic", hpa: "business-logic-hpa", database });
+            dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "business-logic", namespace: base.ns, labels: base.labels, dashboard });
         }
         this.admitCallersAndReachDatabase(name, args, base, database);
 

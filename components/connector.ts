@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import * as yaml from "js-yaml";
 import { ConnectorConfig, ConnectorSecrets, Credential, RegistryConfig } from "../config";
 import { alertRules, connectorRules } from "./alerts";
+import { connectorDashboard, dashboardConfigMap } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
     CredentialSecret,
@@ -53,6 +54,8 @@ export interface ConnectorArgs extends Omit<ConnectorConfig, "namespace"> {
     ingress?: { settings: IngressSettings; btpHost: string; explorerHost: string };
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /** The connector's `config.yaml` (seed 000, "Option A"), as a plain object. */
@@ -137,6 +140,10 @@ export class Connector extends pulumi.ComponentResource {
         }
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: connectorRules({ namespace: args.namespace, service: "connector" }) });
+        }
+        if (args.dashboards) {
+            const dashboard = pulumi.output(args.tigerbeetle.namespace).apply((ledgerNamespace) => connectorDashboard({ namespace: args.namespace, deployment: "connector", service: "connector", ledgerNamespace }));
+            dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "connector", namespace: base.ns, labels: base.labels, dashboard });
         }
         this.admitClientsAndReachPeers(name, args, base);
         const urls = this.publish(name, args, base, services);

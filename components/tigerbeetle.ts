@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterIdSpec, ImageSpec, RegistryConfig } from "../config";
 import { alertRules, tigerbeetleRules } from "./alerts";
+import { dashboardConfigMap, tigerbeetleDashboard } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
     RETAIN_CLAIMS,
@@ -46,6 +47,8 @@ export interface TigerBeetleClusterArgs {
     protect: boolean;
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
+    dashboards: boolean;
 }
 
 /**
@@ -105,6 +108,10 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                 labels: base.labels,
                 group: tigerbeetleRules({ namespace: args.namespace, statefulSet: STATEFULSET, replicas: args.replicas, quorum: quorum(args.replicas) }),
             });
+        }
+        if (args.dashboards) {
+            const dashboard = tigerbeetleDashboard({ namespace: args.namespace, statefulSet: STATEFULSET, replicas: args.replicas, quorum: quorum(args.replicas) });
+            dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "tigerbeetle", namespace: base.ns, labels: base.labels, dashboard });
         }
 
         this.namespace = base.ns;

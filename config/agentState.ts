@@ -1,7 +1,7 @@
 // AgentState's key: the server, its CAP key ids and its TLS.
 import { fig, image, quantity, resources } from "./kinds";
 import { DNS_LABEL } from "./reader";
-import { Context, Default, FieldsOf, Section, bool, declare, field, group, int, oneOf, optionalStr, pick, requiredStr, section, str } from "./schema";
+import { Context, Default, FieldsOf, Section, declare, field, group, int, oneOf, optionalStr, pick, requiredStr, section, str } from "./schema";
 import { AgentStateConfig } from "./types";
 
 /** A CAP key id: it names the key's resource, so a rotation is a config change. */
@@ -35,7 +35,6 @@ export const AGENT_STATE = declare(
             secretName: requiredStr({ unset: "required with `secret`", fix: "name the kubernetes.io/tls Secret", note: "a kubernetes.io/tls Secret" }),
             issuer: optionalStr({ unset: "a CA of AgentState's own", note: "with `certManager`: an in-cluster ClusterIssuer" }),
         }),
-        grafanaDashboard: bool({ default: true }),
         resources: resources({ dev: fig("100m", "128Mi", "500m", "512Mi"), prod: fig("250m", "256Mi", "1000m", "1Gi") }),
     }),
 );
@@ -53,7 +52,6 @@ export function readAgentState(ctx: Context, namespace: string): AgentStateConfi
         watchBufferSize: s.read("watchBufferSize"),
         watchBufferBytes: s.read("watchBufferBytes"),
         tls: readTls(s.section("tls")),
-        grafanaDashboard: s.read("grafanaDashboard"),
         resources: s.read("resources"),
     };
 }

@@ -17,7 +17,7 @@ import { CONNECTOR_KEYS, readConnector } from "./connector";
 import { ConfigError, Json, Reader } from "./reader";
 import { Context, KeyDecl } from "./schema";
 import { SECRETS_KEYS, readSecrets } from "./secrets";
-import { STACK_KEYS, readAlertRules, readEnvironment, readIngress, readMonitoringNamespace, readNamespaces, readRegistry, readStorageClass } from "./stack";
+import { STACK_KEYS, readAlertRules, readDashboards, readEnvironment, readIngress, readMonitoringNamespace, readNamespaces, readRegistry, readStorageClass } from "./stack";
 import { TIGERBEETLE_KEYS, readTigerBeetle } from "./tigerbeetle";
 import { PROJECT, PlatformConfig } from "./types";
 
@@ -81,6 +81,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         ingress: readIngress(ctx),
         monitoringNamespace: readMonitoringNamespace(ctx),
         alertRules: readAlertRules(ctx),
+        dashboards: readDashboards(ctx),
         tigerbeetle: readTigerBeetle(ctx, namespaces.tigerbeetle),
         connector: readConnector(ctx, namespaces.connector),
         agentRuntime: readAgentRuntime(ctx, namespaces.agentRuntime),

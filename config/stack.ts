@@ -73,6 +73,8 @@ export const MONITORING = declare(
         namespace: str({ default: "monitoring", check: (ctx, path, name) => namespaceName(ctx.r, path, name) }),
         // PrometheusRule is a Prometheus Operator CRD, which the dev cluster does not have.
         alertRules: bool({ default: { dev: false, prod: true }, note: "a PrometheusRule per tier; needs the Prometheus Operator" }),
+        // The dashboards are ConfigMaps for Grafana's sidecar, which the dev cluster does not run.
+        dashboards: bool({ default: { dev: false, prod: true }, note: "a Grafana dashboard ConfigMap per tier; needs Grafana's dashboard sidecar" }),
     }),
 );
 
@@ -160,6 +162,11 @@ export function readMonitoringNamespace(ctx: Context): string {
 /** Whether each tier creates its PrometheusRule (components/alerts.ts). */
 export function readAlertRules(ctx: Context): boolean {
     return section(ctx, MONITORING).read("alertRules");
+}
+
+/** Whether each tier creates its Grafana dashboard ConfigMap (components/dashboards.ts). */
+export function readDashboards(ctx: Context): boolean {
+    return section(ctx, MONITORING).read("dashboards");
 }
 
 export function readStorageClass(ctx: Context): string | undefined {

@@ -154,7 +154,6 @@ export interface AgentStateConfig {
      * namespace. Public ACME issuers refuse `*.svc.cluster.local` names.
      */
     tls: { mode: "none" } | { mode: "secret"; secretName: string } | { mode: "certManager"; issuer?: string };
-    grafanaDashboard: boolean;
     resources: ResourceFigures;
 }
 
@@ -186,6 +185,8 @@ export interface PlatformConfig {
     monitoringNamespace: string;
     /** `monitoring.alertRules`: each tier creates a PrometheusRule with its alerts. */
     alertRules: boolean;
+    /** `monitoring.dashboards`: each tier creates a ConfigMap with its Grafana dashboard. */
+    dashboards: boolean;
     tigerbeetle: TigerBeetleConfig;
     connector: ConnectorConfig;
     agentRuntime: AgentRuntimeConfig;

@@ -2,9 +2,9 @@
 // Prometheus rule files, checked with `promtool check rules`, and each alert evaluated by
 // `promtool test rules` against the firing and silent cases of test/rules/cases.ts.
 // It needs promtool (scripts/cluster-toolchain.sh promtool); without it every test fails
-// and says how to get it.
+// and says how to get it (test/rules/tool.ts). test/rules/dashboards.spec.ts parses the
+// dashboards' expressions the same way.
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
@@ -12,20 +12,7 @@ import * as path from "path";
 import type { RuleGroup } from "../../components/alerts";
 import { captureStack, ofKind, stackConfig } from "../harness";
 import { AlertCase, GroupContext, casesFor, renderAnnotations } from "./cases";
-
-const PROMTOOL = process.env.PROMTOOL ?? "promtool";
-const HOW_TO_GET_IT =
-    `promtool not found (ran \`${PROMTOOL} --version\`). Build and cache it, then put it on PATH:\n` +
-    '  scripts/cluster-toolchain.sh promtool && eval "$(scripts/cluster-toolchain.sh print-env)"\n' +
-    "(cmd/promtool of the Go module github.com/prometheus/prometheus, a few minutes and ~3 GB of memory cold), or set PROMTOOL=/path/to/promtool.";
-
-function promtool(args: string[], cwd: string): { status: number | null; output: string } {
-    const r = spawnSync(PROMTOOL, args, { cwd, encoding: "utf8", timeout: 60000 });
-    if (r.error) {
-        throw new Error(`${HOW_TO_GET_IT}\n${r.error.message}`);
-    }
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
+import { promtool, requirePromtool } from "./tool";
 
 // The groups the prod stack must hold, known before the capture so that each alert is a test.
 const config = stackConfig("prod");
@@ -71,10 +58,7 @@ describe("alert rules under promtool", function () {
     const groups = new Map<string, RuleGroup>();
 
     before(async () => {
-        const version = spawnSync(PROMTOOL, ["--version"], { encoding: "utf8" });
-        if (version.error || version.status !== 0) {
-            throw new Error(`${HOW_TO_GET_IT}\n${version.error?.message ?? version.stderr}`);
-        }
+        requirePromtool();
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "m2m-alert-rules-"));
         const prod = await captureStack("prod");
         for (const r of ofKind(prod, "PrometheusRule")) {
