@@ -1,7 +1,7 @@
 // Composes the tiers in dependency order and gathers the stack's outputs. index.ts calls
 // this with the validated config; the tests call it with configs of their own.
 import * as pulumi from "@pulumi/pulumi";
-import { IngressConfig, PlatformConfig } from "./config";
+import { IngressConfig, PlatformConfig, TenantPlatform } from "./config";
 import { Agency } from "./components/agency";
 import { AgentRuntime } from "./components/agentRuntime";
 import { AGENTSTATE_API_PORT, AgentState } from "./components/agentState";
@@ -9,6 +9,7 @@ import { BusinessLogic } from "./components/businessLogic";
 import { Connector } from "./components/connector";
 import { PriorityClasses } from "./components/priority";
 import { TigerBeetleCluster } from "./components/tigerbeetle";
+import { tenantPlatformOutput } from "./tenant";
 
 export interface PlatformOutputs {
     spspEndpoint: pulumi.Output<{ url: string; paymentPointer: string }>;
@@ -20,6 +21,10 @@ export interface PlatformOutputs {
     capKeyIds: { active: string; next: string };
     capKeys: pulumi.Output<{ active: string; next: string }>;
     agencyEndpoints: pulumi.Output<Record<string, { agent: string; healthMonitor: string; brain: string }>>;
+    /** What the tenant stacks read (README, "Tenant stacks"); nothing secret. */
+    tenantPlatform: pulumi.Output<TenantPlatform>;
+    /** The registry password the tenant stacks' pull Secrets hold, when this stack's config holds it: a secret. */
+    tenantRegistryPassword?: pulumi.Output<string>;
 }
 
 /**
@@ -33,6 +38,8 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     const priorities = new PriorityClasses("priorities", { prefix: cfg.agency.namespacePrefix }, opts);
     const common = { registry: cfg.registry, storageClass: cfg.storageClass, priorityClassName: priorities.platform, alertRules: cfg.alertRules, dashboards: cfg.dashboards };
     const tenantNamespaces = cfg.agency.tenants.map((t) => `${cfg.agency.namespacePrefix}${t}`);
+    // The tenant stacks' namespaces: the platform admits them to AgentState as its own tenants'.
+    const tenantStackNamespaces = cfg.agency.tenantStacks.map((t) => `${cfg.agency.namespacePrefix}${t}`);
 
     const tigerbeetle = new TigerBeetleCluster("tigerbeetle", {
         ...cfg.tigerbeetle,
@@ -78,7 +85,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         ...common,
         environment: cfg.environment,
         monitoringNamespace: cfg.monitoringNamespace,
-        clientNamespaces: [cfg.agentRuntime.namespace, ...tenantNamespaces],
+        clientNamespaces: [cfg.agentRuntime.namespace, ...tenantNamespaces, ...tenantStackNamespaces],
         ingress: via((i) => ({ settings: i, host: i.hosts.agentState })),
         protect: prod,
     }, opts);
@@ -102,5 +109,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         capKeyIds: agentState.capKeyIds,
         capKeys: agentState.capKeys,
         agencyEndpoints: agency.endpoints,
+        tenantPlatform: tenantPlatformOutput(cfg, { priorityClassName: priorities.tenant, images: agency.images, agentStateNamespace: agentState.namespace }),
+        tenantRegistryPassword: cfg.registry?.password?.source === "pulumi" ? cfg.registry.password.value : undefined,
     };
 }

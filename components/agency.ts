@@ -52,6 +52,8 @@ export interface AgencyArgs extends Omit<AgencyConfig, "namespacePrefix"> {
 export class Agency extends pulumi.ComponentResource {
     public readonly endpoints: pulumi.Output<Record<string, { agent: string; healthMonitor: string; brain: string }>>;
     public readonly tenants: Record<string, AgencyTenant>;
+    /** The agent and Brain images the tenants run: what the tenant stacks run too. */
+    public readonly images: { agent: pulumi.Output<string>; brain: pulumi.Output<string> };
 
     constructor(name: string, args: AgencyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:Agency", name, {}, opts);
@@ -72,10 +74,14 @@ export class Agency extends pulumi.ComponentResource {
                         agentImage: agentImage.ref,
                         brainImage: brainImage.ref,
                     },
-                    { parent: this },
+                    // `pulumi state move` puts a tenant moved here from its tenant stack at the
+                    // root of this stack (README, "Moving a tenant between the layouts"): the
+                    // alias takes it, and its resources, as this tenant, touching nothing.
+                    { parent: this, aliases: [{ parent: pulumi.rootStackResource }] },
                 ),
             ]),
         );
+        this.images = { agent: agentImage.ref, brain: brainImage.ref };
         const names = Object.keys(this.tenants);
         this.endpoints = pulumi
             .all(names.map((t) => this.tenants[t].endpoints))

@@ -10,6 +10,8 @@ export interface PriorityClassesArgs {
 /** The values: far above the default 0, below `system-cluster-critical` (2e9). */
 export const PLATFORM_PRIORITY = 100000;
 export const TENANT_PRIORITY = 1000;
+/** Tenant pods queue ahead of lower-priority pods but never evict running ones. */
+export const TENANT_PREEMPTION = "Never";
 
 /**
  * Two PriorityClasses: the platform's tiers (ledger, connector, runtime, state) above the
@@ -32,7 +34,7 @@ export class PriorityClasses extends pulumi.ComponentResource {
                 { parent: this },
             );
         const platform = priorityClass("platform", PLATFORM_PRIORITY, "PreemptLowerPriority", "M2M platform tiers: the ledger, connector, agent runtime, business logic and AgentState");
-        const tenant = priorityClass("tenant", TENANT_PRIORITY, "Never", "M2M digital agency tenants: autoscaled, preempted before any platform pod");
+        const tenant = priorityClass("tenant", TENANT_PRIORITY, TENANT_PREEMPTION, "M2M digital agency tenants: autoscaled, preempted before any platform pod");
         this.platform = platform.metadata.name;
         this.tenant = tenant.metadata.name;
         this.registerOutputs({ platform: this.platform, tenant: this.tenant });

@@ -19,7 +19,8 @@ import { Context, KeyDecl } from "./schema";
 import { SECRETS_KEYS, readSecrets } from "./secrets";
 import { STACK_KEYS, readAlertRules, readDashboards, readEnvironment, readIngress, readMonitoringNamespace, readNamespaces, readRegistry, readStorageClass } from "./stack";
 import { TIGERBEETLE_KEYS, readTigerBeetle } from "./tigerbeetle";
-import { PROJECT, PlatformConfig } from "./types";
+import { TENANT_KEYS, checkPlatformStack, readStackKind, readTenantStack } from "./tenant";
+import { PROJECT, PlatformConfig, TenantStackConfig } from "./types";
 
 export * from "./types";
 export { ConfigError, parseQuantity } from "./reader";
@@ -27,6 +28,7 @@ export { CREDENTIAL_KEYS } from "./secrets";
 export { imagePinProblem } from "./kinds";
 export { TIGERBEETLE_IMAGE } from "./tigerbeetle";
 export { POSTGRES_IMAGE } from "./businessLogic";
+export { TENANT_PLATFORM_VERSION, tenantConfig } from "./tenant";
 
 /** Every key the project accepts, tier by tier, in the order the docs list them. */
 export const DECLARATIONS: readonly KeyDecl[] = [
@@ -38,6 +40,7 @@ export const DECLARATIONS: readonly KeyDecl[] = [
     ...BUSINESS_LOGIC_KEYS,
     ...AGENT_STATE_KEYS,
     ...AGENCY_KEYS,
+    ...TENANT_KEYS,
 ];
 
 /** Keys whose values are credentials: read as secrets, and required to be secret in prod. */
@@ -54,11 +57,24 @@ export interface RawConfig {
     project?: string;
 }
 
-/**
- * Validates a stack's raw config and returns the typed platform config, or throws a
- * ConfigError listing every problem. Pure: it registers no resource.
- */
-export function parseConfig(raw: RawConfig): PlatformConfig {
+/** A platform stack (the tiers and the one-stack tenants) or a tenant stack (one tenant of a platform stack). */
+export type StackConfig = { kind: "platform"; config: PlatformConfig } | { kind: "tenant"; config: TenantStackConfig };
+
+/** Validates a stack's raw config as its `stackKind` says, or throws a ConfigError listing every problem. */
+export function parseStack(raw: RawConfig): StackConfig {
+    const env = environmentContext(raw);
+    if (readStackKind(env) !== "tenant") {
+        return { kind: "platform", config: parseConfig(raw) };
+    }
+    const config = readTenantStack(env);
+    if (env.r.problems.length > 0) {
+        throw new ConfigError(env.r.problems);
+    }
+    return { kind: "tenant", config };
+}
+
+/** A reader for the stack, its unknown keys reported, and its environment read. */
+function environmentContext(raw: RawConfig): Context {
     const r = new Reader(raw.project ?? PROJECT);
     for (const key of Object.keys(raw.values)) {
         if (!CONFIG_KEYS.includes(key)) {
@@ -67,7 +83,20 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     }
     const base = { r, values: raw.values, secretKeys: raw.secretKeys, stack: raw.stack };
     const environment = readEnvironment(base);
-    const env: Context = { ...base, environment, prod: environment === "prod" };
+    return { ...base, environment, prod: environment === "prod" };
+}
+
+/**
+ * Validates a platform stack's raw config and returns the typed platform config, or throws a
+ * ConfigError listing every problem. Pure: it registers no resource.
+ */
+export function parseConfig(raw: RawConfig): PlatformConfig {
+    const env = environmentContext(raw);
+    const { r, environment } = env;
+    if (readStackKind(env) === "tenant") {
+        r.fail("stackKind", "is tenant, but this stack is read as a platform stack", "set stackKind to platform (or leave it unset)");
+    }
+    checkPlatformStack(env);
     const credentials = readSecrets(env);
     const ctx0: Context = { ...env, credentials };
     const { prefix, namespaces } = readNamespaces(ctx0);
@@ -95,8 +124,17 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
     return config;
 }
 
-/** Reads the running stack's config through the Pulumi runtime and validates it. */
+/** Reads the running platform stack's config through the Pulumi runtime and validates it. */
 export function loadConfig(): PlatformConfig {
+    const stack = loadStack();
+    if (stack.kind !== "platform") {
+        throw new ConfigError([`${PROJECT}:stackKind: is tenant, but this program runs platform stacks only. Fix: run the tenant stack with the project's own program (index.ts)`]);
+    }
+    return stack.config;
+}
+
+/** Reads the running stack's config through the Pulumi runtime and validates it as its stackKind says. */
+export function loadStack(): StackConfig {
     const project = pulumi.getProject();
     const all = pulumi.runtime.allConfig();
     const values: Record<string, Json> = {};
@@ -112,7 +150,7 @@ export function loadConfig(): PlatformConfig {
             secretKeys.add(key);
         }
     }
-    return parseConfig({ values, secretKeys, stack: pulumi.getStack(), project });
+    return parseStack({ values, secretKeys, stack: pulumi.getStack(), project });
 }
 
 function splitKey(fullKey: string): [string, string] {

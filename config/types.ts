@@ -158,7 +158,10 @@ export interface AgentStateConfig {
 }
 
 export interface AgencyConfig {
+    /** The one-stack layout: the tenants this stack runs itself. */
     tenants: string[];
+    /** The tenants that run as stacks of their own (`<stack>.<tenant>`, stackKind tenant). */
+    tenantStacks: string[];
     namespacePrefix: string;
     image: ImageSpec;
     brainImage: ImageSpec;
@@ -172,6 +175,67 @@ export interface AgencyConfig {
         elasticSwarm: ResourceFigures;
         brain: ResourceFigures;
     };
+}
+
+/** What every tenant's workloads are sized by, in either layout. */
+export type TenantSettings = Pick<AgencyConfig, "agentStorage" | "brainStorage" | "hpa" | "resources">;
+
+/**
+ * What a platform stack exports for its tenant stacks (its `tenantPlatform` output), and all
+ * that a tenant stack reads of it. Nothing in it is secret: the registry password, when the
+ * platform holds it in its config, is the separate secret output `tenantRegistryPassword`.
+ */
+export interface TenantPlatform {
+    /** The shape's version (config/tenant.ts reads 1). */
+    version: number;
+    stack: string;
+    environment: Environment;
+    /** The one-stack layout's tenants: no tenant stack may hold one of them too. */
+    tenants: string[];
+    /** Each tenant of agency.tenantStacks and the namespace the platform admits to AgentState for it. */
+    tenantStacks: Record<string, { namespace: string }>;
+    /** The agent and Brain images the platform resolved or built (digest-pinned for builds). */
+    images: { agent: string; brain: string };
+    registry?: { server: string; username?: string; password?: { source: "pulumi" } | { source: "externalSecrets"; store: ExternalStore; remote: RemoteRef } };
+    storageClass?: string;
+    /** The network-policy peers: Prometheus's namespace (admitted in) and AgentState's API (admitted out). */
+    monitoringNamespace: string;
+    agentState: { namespace: string; port: number };
+    alertRules: boolean;
+    /** `monitoring.dashboards` (absent from platform stacks deployed before it existed). */
+    dashboards?: boolean;
+    /** The tenants' PriorityClass, which the platform stack creates (its policy pack judges tenant pods by it). */
+    priorityClass: { name: string; value: number; preemptionPolicy: string };
+    /** The platform's agency settings, which a tenant stack's own `agency` fields override. */
+    agency: TenantSettings;
+}
+
+/** A tenant stack's own config, before its platform stack is read. */
+export interface TenantStackConfig {
+    stack: string;
+    environment: Environment;
+    platformStack: string;
+    tenant: string;
+    /** The `agency` fields this stack sets, as written. */
+    overrides: Record<string, unknown>;
+}
+
+/** Everything a tenant stack deploys its tenant with: its config over its platform's `tenantPlatform`. */
+export interface TenantConfig extends TenantSettings {
+    stack: string;
+    environment: Environment;
+    platformStack: string;
+    tenant: string;
+    namespace: string;
+    image: ImageSpec;
+    brainImage: ImageSpec;
+    registry?: RegistryConfig;
+    storageClass?: string;
+    monitoringNamespace: string;
+    alertRules: boolean;
+    dashboards: boolean;
+    priorityClassName: string;
+    agentState: { namespace: string; port: number };
 }
 
 export interface PlatformConfig {

@@ -12,8 +12,9 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { PROJECT, PlatformConfig, parseConfig } from "../config";
+import { PROJECT, PlatformConfig, TenantStackConfig, parseConfig, parseStack } from "../config";
 import { platform } from "../platform";
+import { tenantStack } from "../tenant";
 
 export type Props = Record<string, any>;
 
@@ -139,7 +140,7 @@ class Recorder implements pulumi.runtime.Mocks {
         const secretPaths: string[] = [];
         const unknownPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths, unknownPaths) as Props;
-        const computed = computedOutputs(args.type, args.name, inputs, this.preview);
+        const computed = args.type === "pulumi:pulumi:StackReference" ? (referencedStack(inputs.name) ?? { outputs: {} }) : computedOutputs(args.type, args.name, inputs, this.preview);
         const state = { ...inputs, ...computed };
         // The program gets the provider-computed outputs, unknown in a preview, so that what it
         // derives from them is unknown; the engine's view of the resource (what stack policies
@@ -331,6 +332,17 @@ export async function captureConfig(config: PlatformConfig, opts: { preview?: bo
             },
         ],
     });
+    const { resolved, secretOutputs } = await resolveOutputs(outputs as unknown as Record<string, unknown>, preview);
+    await settle(recorder);
+    recorder.resolveDependencies();
+    for (const r of recorder.resources) {
+        r.protect = protectedNames.has(r.name);
+    }
+    return { config, resources: recorder.resources, outputs: resolved, secretOutputs };
+}
+
+/** A stack's outputs as the engine records them (unknown in a preview where not yet known), and which are secrets. */
+async function resolveOutputs(outputs: Record<string, unknown>, preview: boolean): Promise<{ resolved: Record<string, unknown>; secretOutputs: Set<string> }> {
     const resolved: Record<string, unknown> = {};
     const secretOutputs = new Set<string>();
     for (const [key, value] of Object.entries(outputs)) {
@@ -343,12 +355,56 @@ export async function captureConfig(config: PlatformConfig, opts: { preview?: bo
             resolved[key] = value;
         }
     }
-    await settle(recorder);
-    recorder.resolveDependencies();
-    for (const r of recorder.resources) {
-        r.protect = protectedNames.has(r.name);
+    return { resolved, secretOutputs };
+}
+
+/** The stacks a capture's StackReferences read, by full name (`organization/<project>/<stack>`): their outputs, and which are secret. */
+const referencedStacks = new Map<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }>();
+
+/** What the engine reads for a StackReference: the stack's outputs; none for a stack that does not exist. */
+function referencedStack(name: string): Props | undefined {
+    const s = referencedStacks.get(name);
+    return s && { outputs: structuredClone(s.outputs), secretOutputNames: [...s.secretOutputNames] };
+}
+
+/** A tenant stack's capture: its own config (before the platform stack is read) and what it registered. */
+export type CapturedTenant = Omit<CapturedStack, "config"> & { config: TenantStackConfig };
+
+/** The platform stack a tenant capture reads: its name and outputs (e.g. a captured platform stack's); absent, it does not exist. */
+export interface ReferencedPlatform {
+    stack: string;
+    outputs: Record<string, unknown>;
+    secretOutputNames?: string[];
+}
+
+/**
+ * Runs a tenant stack (`values` as its stack file holds them, stackKind tenant) under mocks,
+ * its StackReference reading `platform`, and returns what it registered; rejects with the
+ * program's ConfigError as `pulumi up` would fail.
+ */
+export async function captureTenant(stack: string, values: Record<string, unknown>, platform?: ReferencedPlatform, opts: { preview?: boolean } = {}): Promise<CapturedTenant> {
+    const parsed = parseStack({ values, secretKeys: new Set(), stack });
+    if (parsed.kind !== "tenant") {
+        throw new Error(`${stack} is not a tenant stack (stackKind: tenant)`);
     }
-    return { config, resources: recorder.resources, outputs: resolved, secretOutputs };
+    const stackName = `${stack}-${++runs}`;
+    const preview = opts.preview ?? false;
+    const recorder = new Recorder(stackName, preview);
+    await pulumi.runtime.setMocks(recorder, PROJECT, stackName, preview, "organization");
+    recorder.listen(getMonitor() as any);
+    referencedStacks.clear();
+    if (platform) {
+        referencedStacks.set(`organization/${PROJECT}/${platform.stack}`, { outputs: platform.outputs, secretOutputNames: platform.secretOutputNames ?? [] });
+    }
+    try {
+        const outputs = await tenantStack(parsed.config);
+        const { resolved, secretOutputs } = await resolveOutputs(outputs as unknown as Record<string, unknown>, preview);
+        await settle(recorder);
+        recorder.resolveDependencies();
+        return { config: parsed.config, resources: recorder.resources, outputs: resolved, secretOutputs };
+    } finally {
+        referencedStacks.clear();
+    }
 }
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -407,12 +463,12 @@ export function typeOf(kind: string): string {
     return t;
 }
 
-export function ofKind(stack: CapturedStack, kind: string): CapturedResource[] {
+export function ofKind(stack: Pick<CapturedStack, "resources">, kind: string): CapturedResource[] {
     return stack.resources.filter((r) => r.type === typeOf(kind));
 }
 
 /** The one resource of `kind` with metadata.name `name` (and namespace, when given). */
-export function find(stack: CapturedStack, kind: string, name: string, namespace?: string): CapturedResource {
+export function find(stack: Pick<CapturedStack, "resources">, kind: string, name: string, namespace?: string): CapturedResource {
     const found = ofKind(stack, kind).filter(
         (r) => r.props.metadata?.name === name && (namespace === undefined || r.props.metadata?.namespace === namespace),
     );
@@ -424,7 +480,7 @@ export function find(stack: CapturedStack, kind: string, name: string, namespace
 
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet"];
 
-export function workloads(stack: CapturedStack): CapturedResource[] {
+export function workloads(stack: Pick<CapturedStack, "resources">): CapturedResource[] {
     return WORKLOAD_KINDS.flatMap((k) => ofKind(stack, k));
 }
 
