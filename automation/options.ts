@@ -4,9 +4,13 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 
-/** `drift`: a refresh preview (`pulumi refresh --preview-only`) that fails when the cluster differs from the state. */
-export type Operation = "preview" | "up" | "destroy" | "refresh" | "cancel" | "drift";
-const OPERATIONS: readonly string[] = ["preview", "up", "destroy", "refresh", "cancel", "drift"];
+/**
+ * `drift`: a refresh preview (`pulumi refresh --preview-only`) that fails when the cluster
+ * differs from the state. `move`: a tenant's state between the platform stack and its tenant
+ * stack (`--tenants <t> --to stack|platform`).
+ */
+export type Operation = "preview" | "up" | "destroy" | "refresh" | "cancel" | "drift" | "move";
+const OPERATIONS: readonly string[] = ["preview", "up", "destroy", "refresh", "cancel", "drift", "move"];
 
 export interface DriverOptions {
     operation: Operation;
@@ -24,7 +28,16 @@ export interface DriverOptions {
     summaryPath: string;
     /** refresh: forget creates an interrupted update left pending (`--clear-pending-creates`). */
     clearPendingCreates: boolean;
+    /** `--tenants`: the tenant stacks to run after (for destroy: instead of) the platform stack; undefined: every one. */
+    tenants?: "all" | string[];
+    /** `--concurrency`: how many tenant stacks run at once. */
+    concurrency: number;
+    /** move: where the tenants go (`--to`). */
+    moveTo?: "stack" | "platform";
 }
+
+/** How many tenant stacks run at once unless --concurrency says otherwise. */
+export const DEFAULT_CONCURRENCY = 4;
 
 /** A documented, deliberately public passphrase: dev stacks hold no production secrets. */
 export const DEV_PASSPHRASE = "m2m-dev-stack-passphrase-not-a-secret";
@@ -36,7 +49,9 @@ export class UsageError extends Error {
     }
 }
 
-const USAGE = "usage: npm run deploy -- preview|up|destroy|refresh|cancel|drift --stack <name> [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy] [--clear-pending-creates]";
+const USAGE =
+    "usage: npm run deploy -- preview|up|destroy|refresh|cancel|drift --stack <name> [--tenants all|<tenant>...] [--concurrency <n>] [--summary <file>] [--project-dir <dir>] [--policy-pack <dir>] [--no-policy] [--clear-pending-creates]\n" +
+    "       npm run deploy -- move --stack <platform> --tenants <tenant>... --to stack|platform";
 
 /** What the command line asks for, before anything is checked against the files it names. */
 interface CommandLine {
@@ -48,6 +63,34 @@ interface CommandLine {
     /** false with --no-policy. */
     policy: boolean;
     clearPendingCreates: boolean;
+    tenants?: "all" | string[];
+    concurrency: number;
+    moveTo?: "stack" | "platform";
+}
+
+/** `--tenants all` or `--tenants a b …`: the names up to the next flag. */
+function tenantsArgument(rest: string[], from: number): { tenants: "all" | string[]; next: number } {
+    let i = from;
+    const names: string[] = [];
+    while (i + 1 < rest.length && !rest[i + 1].startsWith("-")) {
+        names.push(rest[++i]);
+    }
+    if (names.length === 0) {
+        throw new UsageError(`--tenants needs \`all\` or the names of tenant stacks' tenants (e.g. --tenants client-b client-c).\n${USAGE}`);
+    }
+    if (names.includes("all") && names.length > 1) {
+        throw new UsageError(`--tenants takes \`all\` or tenant names, not both (got ${names.join(" ")})`);
+    }
+    return { tenants: names[0] === "all" ? "all" : names, next: i };
+}
+
+/** `--concurrency <n>`: a whole number of at least 1. */
+function concurrencyArgument(value: string | undefined): number {
+    const n = Number(value);
+    if (value === undefined || !/^-?[0-9]+$/.test(value) || n < 1) {
+        throw new UsageError(`--concurrency must be a whole number of at least 1, the number of tenant stacks run at once (got ${JSON.stringify(value ?? "")}): e.g. --concurrency ${DEFAULT_CONCURRENCY}`);
+    }
+    return n;
 }
 
 /** The operation and flags of `argv`; a UsageError for an unknown operation or argument, or no --stack. */
@@ -61,6 +104,9 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, workDir: strin
     let policy = true;
     let projectDir = workDir;
     let clearPendingCreates = false;
+    let tenants: "all" | string[] | undefined;
+    let concurrency = DEFAULT_CONCURRENCY;
+    let moveTo: "stack" | "platform" | undefined;
     // The pack to run: the repository's own, or a copy the toolchain staged (M2M_POLICY_PACK)
     // for a Node.js language host that cannot run `runtime: nodejs` packs itself.
     let policyPackDir = env.M2M_POLICY_PACK || path.join(workDir, "policy");
@@ -78,6 +124,18 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, workDir: strin
             clearPendingCreates = true;
         } else if (arg === "--no-policy") {
             policy = false;
+        } else if (arg === "--tenants") {
+            const t = tenantsArgument(rest, i);
+            tenants = t.tenants;
+            i = t.next;
+        } else if (arg === "--concurrency") {
+            concurrency = concurrencyArgument(rest[++i]);
+        } else if (arg === "--to" && operation === "move") {
+            const to = rest[++i];
+            if (to !== "stack" && to !== "platform") {
+                throw new UsageError(`--to must be stack (each tenant into its own tenant stack) or platform (back into the platform stack), got ${JSON.stringify(to ?? "")}`);
+            }
+            moveTo = to;
         } else {
             throw new UsageError(`unknown argument ${JSON.stringify(arg)}.\n${USAGE}`);
         }
@@ -85,7 +143,13 @@ function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv, workDir: strin
     if (!stack) {
         throw new UsageError(`--stack is required.\n${USAGE}`);
     }
-    return { operation: operation as Operation, stack, summaryPath, projectDir, policyPackDir, policy, clearPendingCreates };
+    if (operation === "move" && (!moveTo || !Array.isArray(tenants))) {
+        throw new UsageError(`move needs --tenants <tenant>... (by name) and --to stack|platform.\n${USAGE}`);
+    }
+    if (tenants && operation === "cancel") {
+        throw new UsageError(`--tenants does not go with cancel: cancel one stack at a time (--stack <platform>.<tenant> for a tenant stack)`);
+    }
+    return { operation: operation as Operation, stack, summaryPath, projectDir, policyPackDir, policy, clearPendingCreates, tenants, concurrency, moveTo };
 }
 
 /** The stack's environment, from its stack file; a UsageError when the project or the stack file is missing. */
@@ -160,6 +224,9 @@ export function resolveOptions(argv: string[], env: NodeJS.ProcessEnv, workDir: 
         policyPackConfig: policy ? path.join(workDir, "policy", "config", `${environment}.json`) : undefined,
         summaryPath: cmd.summaryPath,
         clearPendingCreates: cmd.clearPendingCreates,
+        tenants: cmd.tenants,
+        concurrency: cmd.concurrency,
+        moveTo: cmd.moveTo,
     };
 }
 
@@ -172,7 +239,7 @@ function checkBackend(url: string, environment: "dev" | "prod", operation: strin
     if (/^s3:\/\/(\?|\/|$)/.test(url)) {
         throw new UsageError(`PULUMI_BACKEND_URL ${url} names no bucket: use s3://<bucket>?endpoint=<host:port>&s3ForcePathStyle=true (or s3://<bucket> on AWS)`);
     }
-    const changes = operation === "up" || operation === "destroy" || operation === "refresh";
+    const changes = operation === "up" || operation === "destroy" || operation === "refresh" || operation === "move";
     if (env.CI === "true" && environment === "prod" && changes && url.startsWith("file://")) {
         throw new UsageError(
             `refusing to ${operation} a prod stack on ${url} in CI: that state would leave with the runner. Set PULUMI_BACKEND_URL to the installation's shared backend (s3://<bucket>?…, or the repository secret of that name in the workflow)`,

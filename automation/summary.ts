@@ -170,15 +170,24 @@ export class RunSummary {
         return lines;
     }
 
+    /** `Changes: 2 to update, 1 to create.`, or `No changes.` */
+    changesLine(): string {
+        const totals = Object.entries(this.totals).filter(([op]) => !NO_CHANGE.has(op));
+        return totals.length ? `Changes: ${totals.map(([op, n]) => `${n} to ${op}`).join(", ")}.` : "No changes.";
+    }
+
+    /** The run's outcome in a word: passed, failed, drift. */
+    get status(): string {
+        return this.failed ? "❌ failed" : this.operation === "drift" && this.drift.size > 0 ? "❌ drift" : "✅ passed";
+    }
+
     render(outputs: OutputMap = {}): string {
         const lines: string[] = [];
-        const drifted = this.operation === "drift" && this.drift.size > 0;
-        const status = this.failed ? "❌ failed" : drifted ? "❌ drift" : "✅ passed";
+        const status = this.status;
         const command = this.operation === "drift" ? "pulumi refresh --preview-only" : `pulumi ${this.operation}`;
         lines.push(`## \`${command}\` of stack \`${this.stack}\`: ${status}`, "");
         if (this.operation !== "drift") {
-            const totals = Object.entries(this.totals).filter(([op]) => !NO_CHANGE.has(op));
-            lines.push(totals.length ? `Changes: ${totals.map(([op, n]) => `${n} to ${op}`).join(", ")}.` : "No changes.", "");
+            lines.push(this.changesLine(), "");
         }
         if (REFRESHES.has(this.operation)) {
             lines.push(...this.renderDrift());
@@ -236,4 +245,50 @@ function driftedProperties(step: StepEventMetadata): string[] {
 
 function escape(s: string): string {
     return s.replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+}
+
+/** One stack of an installation's run: its summary and outputs, or why it did not run. */
+export interface StackRun {
+    stack: string;
+    /** `platform`, or the tenant a tenant stack holds. */
+    tenant?: string;
+    summary: RunSummary;
+    outputs: OutputMap;
+    /** Not run, and why. */
+    skipped?: string;
+}
+
+/** The exit code of an installation's run: 1 when any stack failed or was not run, 3 for drift alone, else 0. */
+export function installationExitCode(runs: StackRun[]): number {
+    if (runs.some((r) => r.skipped || r.summary.exitCode === EXIT.failed)) {
+        return EXIT.failed;
+    }
+    return runs.some((r) => r.summary.exitCode === EXIT.drift) ? EXIT.drift : EXIT.ok;
+}
+
+/**
+ * The one Markdown summary of a platform stack and its tenant stacks: a table of every
+ * stack's outcome, then each stack's own section (changes, violations, errors, endpoints).
+ */
+export function renderInstallation(operation: string, platform: string, runs: StackRun[]): string {
+    const failed = runs.filter((r) => r.skipped || r.summary.failed);
+    const command = operation === "drift" ? "pulumi refresh --preview-only" : `pulumi ${operation}`;
+    const status = failed.length ? `❌ ${failed.length} of ${runs.length} failed or not run` : `✅ all ${runs.length} passed`;
+    const lines = [`# \`${command}\` of platform stack \`${platform}\` and its tenant stacks: ${status}`, ""];
+    lines.push("| stack | holds | result | changes |", "| --- | --- | --- | --- |");
+    for (const r of runs) {
+        const holds = r.tenant ? `tenant \`${r.tenant}\`` : "platform";
+        const result = r.skipped ? "⏭ not run" : r.summary.status;
+        const changes = r.skipped ? escape(r.skipped) : operation === "drift" ? `${r.summary.drift.size} drifted` : r.summary.changesLine();
+        lines.push(`| \`${r.stack}\` | ${holds} | ${result} | ${changes} |`);
+    }
+    lines.push("");
+    for (const r of runs) {
+        if (r.skipped) {
+            lines.push(`## \`${command}\` of stack \`${r.stack}\`: ⏭ not run`, "", `${r.skipped}.`, "");
+        } else {
+            lines.push(r.summary.render(r.outputs));
+        }
+    }
+    return lines.join("\n");
 }
