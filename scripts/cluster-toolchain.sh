@@ -6,14 +6,16 @@
 # and registry. etcd is built from source because the Debian etcd
 # (3.4) lacks RequestWatchProgress, which makes watches of recent
 # Kubernetes clients fail and fall back to slow relists. promtool (for the alert rules'
-# unit tests, npm run test:rules) is built from the Prometheus module as well.
+# unit tests, npm run test:rules) is built from the Prometheus module as well,
+# and SeaweedFS's weed (a loopback S3 server for the shared-state specs,
+# scripts/s3-server.sh) from the SeaweedFS module.
 #
 # Binaries are cached under
 #   ${M2M_TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m2m-toolchain}/<component>-<version>/
 # and a component is skipped when its cache dir is complete.
 #
 # Usage: cluster-toolchain.sh [STEP...]
-#   steps: all (default) apt etcd kubernetes kwok pulumi promtool print-env
+#   steps: all (default) apt etcd kubernetes kwok pulumi promtool seaweedfs print-env
 #   pulumi = pulumi-cli language-nodejs kubernetes-provider policy-pack. Where a Pulumi CLI
 #   with the Node.js language host and the kubernetes plugin is already
 #   installed (PATH or ~/.pulumi), the pulumi steps build nothing.
@@ -23,6 +25,8 @@
 #   KWOK_VERSION       (default v0.8.0)   sigs.k8s.io/kwok tag
 #   PROMTOOL_VERSION   (default v0.316.0) github.com/prometheus/prometheus module version
 #                                         (Prometheus 3.16.0) of cmd/promtool
+#   SEAWEEDFS_VERSION  (default v0.0.0-20261109003541-7506e5f91cd6) github.com/seaweedfs/seaweedfs
+#                                         pseudo-version (the proxy's @latest) of ./weed, the S3 server
 #   ETCD_VERSION       (default v3.6.16)  go.etcd.io/etcd/server/v3 tag
 #   PULUMI_VERSION     (default v3.248.0) github.com/pulumi/pulumi/pkg/v3 tag (the CLI)
 #   K8S_PROVIDER_VERSION (default 4.25.0) pulumi-resource-kubernetes release
@@ -36,6 +40,8 @@ KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
 # Prometheus 3.x is published as the Go module versions v0.3<minor>.<patch>.
 PROMTOOL_VERSION=${PROMTOOL_VERSION:-v0.316.0}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+# SeaweedFS publishes no tagged module versions: the proxy serves it under a pseudo-version only.
+SEAWEEDFS_VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 PULUMI_VERSION=${PULUMI_VERSION:-v3.248.0}
 # The newest Node.js language host the module proxy serves is the one inside sdk/v3 v3.68.0.
 PULUMI_NODEJS_HOST_VERSION=${PULUMI_NODEJS_HOST_VERSION:-v3.68.0}
@@ -216,6 +222,24 @@ step_promtool() {
   touch "$dir/.complete"
 }
 
+# SeaweedFS's weed, the S3 server of the shared-state specs (scripts/s3-server.sh). Its
+# go.mod has replace directives, so `go install .../weed@version` is refused: build ./weed
+# inside a writable copy of the downloaded module, with the module's own go.mod and go.sum.
+step_seaweedfs() {
+  local dir="$TOOLCHAIN_DIR/seaweedfs-$SEAWEEDFS_VERSION"
+  if [ -x "$dir/bin/weed" ] && [ -f "$dir/.complete" ]; then log "seaweedfs $SEAWEEDFS_VERSION: cached"; return 0; fi
+  need_go; go_env
+  local work="$TOOLCHAIN_DIR/.build/seaweedfs-$SEAWEEDFS_VERSION" src
+  mkdir -p "$work" "$dir/bin"
+  printf 'module localbuild/probe\n\ngo 1.24\n' >"$work/go.mod"
+  src=$(module_dir "$work" "github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION") && [ -n "$src" ] ||
+    die "seaweedfs/mod-download" "could not download github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION"
+  rm -rf "$work/seaweedfs" && cp -r "$src" "$work/seaweedfs" && chmod -R u+w "$work/seaweedfs"
+  run_step seaweedfs/build build_go_binary "$work/seaweedfs" "$dir/bin/weed" ./weed
+  rm -rf "$work/seaweedfs"
+  touch "$dir/.complete"
+}
+
 # A Pulumi CLI with the Node.js language host and the kubernetes plugin that is
 # already installed (a connected machine): use it and build nothing.
 pulumi_preinstalled() {
@@ -354,6 +378,8 @@ export K8S_VERSION="$K8S_VERSION"
 export KWOK_VERSION="$KWOK_VERSION"
 export ETCD_VERSION="$ETCD_VERSION"
 export PROMTOOL_VERSION="$PROMTOOL_VERSION"
+export SEAWEEDFS_VERSION="$SEAWEEDFS_VERSION"
+export WEED="$TOOLCHAIN_DIR/seaweedfs-$SEAWEEDFS_VERSION/bin/weed"
 export PATH="$TOOLCHAIN_DIR/promtool-$PROMTOOL_VERSION/bin:\$PATH"
 EOF
   if ! pulumi_preinstalled; then
@@ -372,19 +398,20 @@ main() {
   local what
   for what in "${@:-all}"; do
     case "$what" in
-      all) step_apt; step_pulumi; step_etcd; step_kubernetes; step_kwok; step_promtool ;;
+      all) step_apt; step_pulumi; step_etcd; step_kubernetes; step_kwok; step_promtool; step_seaweedfs ;;
       apt) step_apt ;;
       etcd) step_etcd ;;
       kubernetes) step_kubernetes ;;
       kwok) step_kwok ;;
       promtool) step_promtool ;;
+      seaweedfs) step_seaweedfs ;;
       pulumi) step_pulumi ;;
       pulumi-cli) step_pulumi_cli ;;
       language-nodejs) step_language_nodejs ;;
       kubernetes-provider) step_kubernetes_provider ;;
       policy-pack) step_policy_pack ;;
       print-env) print_env ;;
-      *) echo "usage: $0 [all|apt|etcd|kubernetes|kwok|promtool|pulumi|pulumi-cli|language-nodejs|kubernetes-provider|policy-pack|print-env]..." >&2; exit 2 ;;
+      *) echo "usage: $0 [all|apt|etcd|kubernetes|kwok|promtool|seaweedfs|pulumi|pulumi-cli|language-nodejs|kubernetes-provider|policy-pack|print-env]..." >&2; exit 2 ;;
     esac
   done
 }
