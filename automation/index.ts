@@ -12,6 +12,7 @@ import * as path from "path";
 import type { TenantPlatform } from "../config";
 import { fanOut } from "./fanout";
 import { DriverOptions, UsageError, resolveOptions } from "./options";
+import { lockRefusal } from "./lock";
 import { removeEmptyCheckpointAttributes } from "./recover";
 import { RunSummary, StackRun, installationExitCode, renderInstallation } from "./summary";
 import { checkLayouts, moveTenants } from "./move";
@@ -187,7 +188,7 @@ async function runStack(opts: DriverOptions, log: Log): Promise<StackRun> {
         upOutputs = await run(stack, opts, summary, log);
     } catch (err) {
         runError = err;
-        summary.errors.push(engineError(err));
+        summary.errors.push(lockRefusal(err, opts.stack) ?? engineError(err));
     }
     // An up's result already holds the stack's outputs (the Automation API read them): asking
     // again would start the CLI once more (bench/: about a second of every up).

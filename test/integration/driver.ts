@@ -21,16 +21,32 @@ export interface DriverRun {
     summary: string;
 }
 
-/** One backend (a temp folder) and passphrase for the whole suite, never the user's `.state/`. */
+/** Where an Engine keeps its state: a temp folder unless `url` names another backend (with `env`, e.g. its credentials). */
+export interface Backend {
+    url?: string;
+    env?: Record<string, string>;
+}
+
+/**
+ * One backend and passphrase for the whole suite, never the user's `.state/`: a temp folder
+ * (which also holds the summaries and logs), or the backend given.
+ */
 export class Engine {
     readonly backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "m2m-it-state-"));
     readonly passphrase = "integration-suite-passphrase";
     private readonly stackFiles = new Set<string>();
 
+    constructor(private readonly backend: Backend = {}) {}
+
+    get backendUrl(): string {
+        return this.backend.url ?? `file://${this.backendDir}`;
+    }
+
     get env(): NodeJS.ProcessEnv {
         return {
             ...process.env,
-            PULUMI_BACKEND_URL: `file://${this.backendDir}`,
+            ...this.backend.env,
+            PULUMI_BACKEND_URL: this.backendUrl,
             PULUMI_CONFIG_PASSPHRASE: this.passphrase,
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -58,6 +74,7 @@ export class Engine {
         const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
         return {
             output: () => fs.readFileSync(log, "utf8"),
+            summary: () => (fs.existsSync(summary) ? fs.readFileSync(summary, "utf8") : ""),
             exited,
             killEngine: () => {
                 const engines = descendants(child.pid!).filter((pid) => run("ps", ["-o", "comm=", "-p", String(pid)]).stdout.trim() === "pulumi");
@@ -137,6 +154,8 @@ export class Engine {
 
 export interface BackgroundRun {
     output(): string;
+    /** The run's summary, once it has written one. */
+    summary(): string;
     /** SIGKILLs every `pulumi` process under the driver; returns how many. */
     killEngine(): number;
     exited: Promise<number>;
