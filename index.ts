@@ -27,3 +27,5 @@ export const tenantPlatform = outputs?.tenantPlatform;
 export const tenantRegistryPassword = outputs?.tenantRegistryPassword;
 /** A tenant stack's namespace. */
 export const tenantNamespace = tenant?.then((t) => t.namespace);
+/** The ledger's pre-change snapshot sets (with `backups`): the next update reads this record back. */
+export const tigerBeetleSnapshots = outputs?.tigerBeetleSnapshots;

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { IngressConfig, PlatformConfig, TenantPlatform } from "./config";
 import { Agency } from "./components/agency";
 import { AgentRuntime } from "./components/agentRuntime";
+import { SnapshotHistory } from "./components/backups";
 import { AGENTSTATE_API_PORT, AgentState } from "./components/agentState";
 import { BusinessLogic } from "./components/businessLogic";
 import { Connector } from "./components/connector";
@@ -25,6 +26,8 @@ export interface PlatformOutputs {
     tenantPlatform: pulumi.Output<TenantPlatform>;
     /** The registry password the tenant stacks' pull Secrets hold, when this stack's config holds it: a secret. */
     tenantRegistryPassword?: pulumi.Output<string>;
+    /** The ledger's pre-change snapshot record, which the next update reads back (`backups`). */
+    tigerBeetleSnapshots?: pulumi.Output<SnapshotHistory>;
 }
 
 /**
@@ -36,7 +39,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
     /** What a tier's ingress args are when the stack has an ingress; undefined otherwise. */
     const via = <T>(args: (ingress: IngressConfig) => T): T | undefined => (cfg.ingress ? args(cfg.ingress) : undefined);
     const priorities = new PriorityClasses("priorities", { prefix: cfg.agency.namespacePrefix }, opts);
-    const common = { registry: cfg.registry, storageClass: cfg.storageClass, priorityClassName: priorities.platform, alertRules: cfg.alertRules, dashboards: cfg.dashboards };
+    const common = { registry: cfg.registry, storageClass: cfg.storageClass, priorityClassName: priorities.platform, alertRules: cfg.alertRules, dashboards: cfg.dashboards, backups: cfg.backups };
     const tenantNamespaces = cfg.agency.tenants.map((t) => `${cfg.agency.namespacePrefix}${t}`);
     // The tenant stacks' namespaces: the platform admits them to AgentState as its own tenants'.
     const tenantStackNamespaces = cfg.agency.tenantStacks.map((t) => `${cfg.agency.namespacePrefix}${t}`);
@@ -46,6 +49,7 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         ...common,
         clientNamespaces: [cfg.connector.namespace],
         protect: prod,
+        previousSnapshots: cfg.backups && cfg.backups.preChangeSnapshots > 0 ? lastUpdateOutput<SnapshotHistory>("tigerBeetleSnapshots", opts) : undefined,
     }, opts);
 
     const businessLogic = new BusinessLogic("business-logic", {
@@ -111,5 +115,16 @@ export function platform(cfg: PlatformConfig, opts: pulumi.ComponentResourceOpti
         agencyEndpoints: agency.endpoints,
         tenantPlatform: tenantPlatformOutput(cfg, { priorityClassName: priorities.tenant, images: agency.images, agentStateNamespace: agentState.namespace }),
         tenantRegistryPassword: cfg.registry?.password?.source === "pulumi" ? cfg.registry.password.value : undefined,
+        tigerBeetleSnapshots: tigerbeetle.snapshots,
     };
+}
+
+/**
+ * An output of this stack's last update, read back through a StackReference to the stack
+ * itself: undefined before the first update, or when that update did not export it.
+ */
+function lastUpdateOutput<T>(output: string, opts: pulumi.ComponentResourceOptions): pulumi.Output<T | undefined> {
+    const self = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+    const ref = new pulumi.StackReference(`last-update-${output}`, { name: self }, { parent: opts.parent });
+    return ref.getOutput(output) as pulumi.Output<T | undefined>;
 }

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AgencyConfig, RegistryConfig } from "../config";
+import { AgencyConfig, BackupConfig, RegistryConfig } from "../config";
 import { agencyTenantRules, alertRules } from "./alerts";
+import { tierBackup } from "./backups";
 import { agencyTenantDashboard, dashboardConfigMap, dashboardUid } from "./dashboards";
 import { ContainerImage } from "./image";
 import { TierBase, tierBase } from "./tier";
@@ -43,6 +44,8 @@ export interface AgencyArgs extends Omit<AgencyConfig, "namespacePrefix"> {
     alertRules: boolean;
     /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
     dashboards: boolean;
+    /** A Velero Schedule for the namespace's data (`backups`); none when undefined. */
+    backups?: BackupConfig;
 }
 
 /**
@@ -110,6 +113,8 @@ export interface AgencyTenantArgs {
     alertRules: boolean;
     /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
     dashboards: boolean;
+    /** A Velero Schedule for the namespace's data (`backups`); none when undefined. */
+    backups?: BackupConfig;
 }
 
 /**
@@ -142,11 +147,12 @@ export class AgencyTenant extends pulumi.ComponentResource {
         if (args.hpa.maxReplicas > 1) {
             disruptionBudget(this, `${name}-pdb`, { name: "agent", namespace: base.ns, id: base.id, maxUnavailable: 1 });
         }
+        const backup = tierBackup(this, `${name}-backup`, { backups: args.backups, namespace: args.namespace, labels: base.labels });
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, {
                 namespace: base.ns,
                 labels: base.labels,
-                group: agencyTenantRules({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget }),
+                group: agencyTenantRules({ tenant: args.tenant, namespace: args.namespace, hpa: "agent-hpa", queueLengthTarget: args.hpa.queueLengthTarget, backup }),
             });
         }
         if (args.dashboards) {

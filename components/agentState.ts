@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { AgentStateConfig, RegistryConfig } from "../config";
+import { AgentStateConfig, BackupConfig, RegistryConfig } from "../config";
 import { agentStateRules, alertRules } from "./alerts";
+import { tierBackup } from "./backups";
 import { agentStateDashboard, dashboardConfigMap } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
@@ -47,6 +48,8 @@ export interface AgentStateArgs extends Omit<AgentStateConfig, "namespace"> {
     alertRules: boolean;
     /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
     dashboards: boolean;
+    /** A Velero Schedule for the namespace's data (`backups`); none when undefined. */
+    backups?: BackupConfig;
 }
 
 /** What the server's pod reads: its governing Service, config, CAP keys and (with TLS) its certificate's Secret. */
@@ -105,8 +108,9 @@ export class AgentState extends pulumi.ComponentResource {
             ],
         });
         this.admitClientsAndMonitoring(name, args, base);
+        const backup = tierBackup(this, `${name}-backup`, { backups: args.backups, namespace: args.namespace, labels: base.labels });
         if (args.alertRules) {
-            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate" }) });
+            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate", backup }) });
         }
         if (args.dashboards) {
             dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "agentstate", namespace: base.ns, labels: base.labels, dashboard: agentStateDashboard({ namespace: args.namespace, statefulSet: "agentstate" }) });

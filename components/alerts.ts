@@ -130,19 +130,57 @@ export function hpaAtMax(namespace: string, hpa: string): string {
     return `${selector("kube_horizontalpodautoscaler_status_current_replicas", h)} >= on (namespace, horizontalpodautoscaler) ${selector("kube_horizontalpodautoscaler_spec_max_replicas", h)}`;
 }
 
+/** The Velero Schedule that backs a tier's namespace up, and its longest gap between two runs. */
+export interface BackupWatch {
+    schedule: string;
+    periodSeconds: number;
+}
+
+/** A duration in PromQL's notation, in whole minutes. */
+function promDuration(seconds: number): string {
+    return `${Math.max(1, Math.round(seconds / 60))}m`;
+}
+
 /**
- * The backups' alerts (a backup job failed, the last good backup is too old) go here, in
- * the group of the tier whose data they protect; they come with the backups (issue 13).
+ * The backup alerts, in the group of the tier whose data they protect: a backup of its
+ * Schedule failed (in full or in part), or the last good one is older than twice the
+ * schedule's longest gap. From Velero's own metrics (`velero_backup_*{schedule}`, the
+ * Schedule being named after the namespace), which carry Velero's namespace, not the
+ * tier's: a Prometheus with `enforcedNamespaceLabel` must exempt these two rules
+ * (`excludedFromEnforcement`).
  */
-export function backupRules(_tier: "tigerbeetle" | "agentstate" | "postgres", _namespace: string): AlertRule[] {
-    return [];
+function backupRules(t: Tier, backup: BackupWatch | undefined): AlertRule[] {
+    if (!backup) {
+        return [];
+    }
+    const s = { schedule: backup.schedule };
+    const failed = (metric: string) => `increase(${selector(metric, s)}[1h]) > 0`;
+    const overdue = 2 * backup.periodSeconds;
+    return [
+        rule(
+            "BackupFailed",
+            "warning",
+            `(${failed("velero_backup_failure_total")}) or (${failed("velero_backup_partial_failure_total")})`,
+            "1m",
+            `${about(t)}: a backup of Velero Schedule ${backup.schedule} failed`,
+            `Velero's last backup of ${t.name} (Schedule ${backup.schedule}) failed or partially failed in the past hour: \`velero backup describe\` and \`velero backup logs\` say why.`,
+        ),
+        rule(
+            "BackupOverdue",
+            "critical",
+            `time() - ${selector("velero_backup_last_successful_timestamp", s)} > ${overdue}`,
+            "10m",
+            `${about(t)}: the last good backup is {{ $value | humanizeDuration }} old`,
+            `No backup of ${t.name} (Velero Schedule ${backup.schedule}) has succeeded for more than ${promDuration(overdue)}, twice the schedule's interval: a restore would lose more than the schedule promises.`,
+        ),
+    ];
 }
 
 // ---------------------------------------------------------------------------------------
 // One group per tier
 
 /** `quorum`: the majority of `replicas` (components/tigerbeetle.ts computes it). */
-export function tigerbeetleRules(a: { namespace: string; statefulSet: string; replicas: number; quorum: number }): RuleGroup {
+export function tigerbeetleRules(a: { namespace: string; statefulSet: string; replicas: number; quorum: number; backup?: BackupWatch }): RuleGroup {
     const ready = selector("kube_statefulset_status_replicas_ready", { namespace: a.namespace, statefulset: a.statefulSet });
     const quorum = a.quorum;
     const t = { name: "TigerBeetle", namespace: a.namespace };
@@ -171,7 +209,7 @@ export function tigerbeetleRules(a: { namespace: string; statefulSet: string; re
                   ]
                 : []),
             volumeFilling(t),
-            ...backupRules("tigerbeetle", a.namespace),
+            ...backupRules(t, a.backup),
         ],
     };
 }
@@ -187,7 +225,7 @@ export function agentRuntimeRules(a: { namespace: string; service: string }): Ru
     return { name: "agent-runtime", rules: [noReadyEndpoints("AgentRuntimeNoReadyEndpoints", t, a.service)] };
 }
 
-export function businessLogicRules(a: { namespace: string; hpa: string; inClusterDatabase: boolean }): RuleGroup {
+export function businessLogicRules(a: { namespace: string; hpa: string; inClusterDatabase: boolean; backup?: BackupWatch }): RuleGroup {
     const t = { name: "the business logic", namespace: a.namespace };
     return {
         name: "business-logic",
@@ -200,7 +238,7 @@ export function businessLogicRules(a: { namespace: string; hpa: string; inCluste
                 `${about(t)}: the HPA ${a.hpa} has been at its maximum of {{ $value }} replicas for 15 minutes`,
                 `The business logic cannot scale further: the load needs more than the HPA's maxReplicas allows, or the pods are saturated by something scaling does not fix (the database).`,
             ),
-            ...(a.inClusterDatabase ? [volumeFilling({ name: "PostgreSQL", namespace: a.namespace }), ...backupRules("postgres", a.namespace)] : []),
+            ...(a.inClusterDatabase ? [volumeFilling({ name: "PostgreSQL", namespace: a.namespace }), ...backupRules({ name: "PostgreSQL", namespace: a.namespace }, a.backup)] : []),
         ],
     };
 }
@@ -221,7 +259,7 @@ export const AGENTSTATE_SLO = {
  */
 export const AGENTSTATE_PUT_MATCHER: Record<string, { re: string }> = { op: { re: "(?i)put" } };
 
-export function agentStateRules(a: { namespace: string; statefulSet: string }): RuleGroup {
+export function agentStateRules(a: { namespace: string; statefulSet: string; backup?: BackupWatch }): RuleGroup {
     const ns = { namespace: a.namespace };
     const rate = (metric: string, extra: Record<string, string> = {}) => `rate(${selector(metric, { ...ns, ...extra })}[5m])`;
     const increase = (metric: string) => `increase(${selector(metric, ns)}[5m])`;
@@ -280,12 +318,12 @@ export function agentStateRules(a: { namespace: string; statefulSet: string }): 
             ),
             scrapeTargetDown(t),
             volumeFilling(t),
-            ...backupRules("agentstate", a.namespace),
+            ...backupRules(t, a.backup),
         ],
     };
 }
 
-export function agencyTenantRules(a: { tenant: string; namespace: string; hpa: string; queueLengthTarget: number }): RuleGroup {
+export function agencyTenantRules(a: { tenant: string; namespace: string; hpa: string; queueLengthTarget: number; backup?: BackupWatch }): RuleGroup {
     const queue = `avg by (namespace) (${selector("queue_length", { namespace: a.namespace })}) > ${a.queueLengthTarget}`;
     const t = { name: `agency tenant ${a.tenant}`, namespace: a.namespace };
     return {
@@ -301,6 +339,7 @@ export function agencyTenantRules(a: { tenant: string; namespace: string; hpa: s
             ),
             scrapeTargetDown(t),
             volumeFilling(t),
+            ...backupRules(t, a.backup),
         ],
     };
 }

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { BusinessLogicConfig, RegistryConfig } from "../config";
+import { BackupConfig, BusinessLogicConfig, RegistryConfig } from "../config";
 import { ContainerImage } from "./image";
 import { alertRules, businessLogicRules } from "./alerts";
+import { tierBackup } from "./backups";
 import { businessLogicDashboard, dashboardConfigMap } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
@@ -54,6 +55,8 @@ export interface BusinessLogicArgs extends Omit<BusinessLogicConfig, "namespace"
     alertRules: boolean;
     /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
     dashboards: boolean;
+    /** A Velero Schedule for the namespace's data (`backups`); none when undefined. */
+    backups?: BackupConfig;
 }
 
 /** Your payment handler on 8080 with its HPA and its PostgreSQL (in-cluster or external). */
@@ -89,11 +92,13 @@ export class BusinessLogic extends pulumi.ComponentResource {
             ...args.hpa,
         });
         disruptionBudget(this, `${name}-pdb`, { name: "business-logic", namespace: base.ns, id: base.id, maxUnavailable: 1 });
+        // Only the in-cluster PostgreSQL holds data here; a managed database has its own backups.
+        const backup = args.database.mode === "external" ? undefined : tierBackup(this, `${name}-backup`, { backups: args.backups, namespace: args.namespace, labels: base.labels });
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, {
                 namespace: base.ns,
                 labels: base.labels,
-                group: businessLogicRules({ namespace: args.namespace, hpa: "business-logic-hpa", inClusterDatabase: args.database.mode !== "external" }),
+                group: businessLogicRules({ namespace: args.namespace, hpa: "business-logic-hpa", inClusterDatabase: args.database.mode !== "external", backup }),
             });
         }
         if (args.dashboards) {

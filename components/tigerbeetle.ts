@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ClusterIdSpec, ImageSpec, RegistryConfig } from "../config";
+import { BackupConfig, ClusterIdSpec, ImageSpec, RegistryConfig } from "../config";
 import { alertRules, tigerbeetleRules } from "./alerts";
+import { SnapshotHistory, nextSnapshotHistory, restoredClaims, snapshotSet, templateHash, tierBackup } from "./backups";
 import { dashboardConfigMap, tigerbeetleDashboard } from "./dashboards";
 import { TierBase, tierBase } from "./tier";
 import {
@@ -25,6 +26,8 @@ import {
 export const TIGERBEETLE_PORT = 3000;
 const STATEFULSET = "tigerbeetle";
 const HEADLESS = "tigerbeetle-headless";
+/** Exists once the cluster has formed: a replica without a data file then recovers, never formats. */
+const FORMED = "tigerbeetle-formed";
 const LEDGER_PORTS = [{ name: "tigerbeetle", port: TIGERBEETLE_PORT }];
 
 export interface TigerBeetleClusterArgs {
@@ -47,6 +50,12 @@ export interface TigerBeetleClusterArgs {
     protect: boolean;
     /** Create the tier's PrometheusRule (`monitoring.alertRules`). */
     alertRules: boolean;
+    /** The Velero Schedule and pre-change snapshots (`backups`); none when undefined. */
+    backups?: BackupConfig;
+    /** The snapshot record of the stack's last update (its own outputs); undefined before the first. */
+    previousSnapshots?: pulumi.Input<SnapshotHistory | undefined>;
+    /** Recreate the replicas' claims from this snapshot set before the StatefulSet. */
+    restoreFrom?: string;
     /** Create the tier's Grafana dashboard (`monitoring.dashboards`). */
     dashboards: boolean;
 }
@@ -66,6 +75,8 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
     /** The client Service's in-cluster address. */
     public readonly serviceAddress: pulumi.Output<string>;
     public readonly namespace: pulumi.Output<string>;
+    /** The pre-change snapshot record to keep for the next update (the `tigerBeetleSnapshots` output). */
+    public readonly snapshots?: pulumi.Output<SnapshotHistory>;
 
     constructor(name: string, args: TigerBeetleClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("m2m:platform:TigerBeetleCluster", name, {}, opts);
@@ -90,7 +101,14 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
         const headless = clusterService(this, `${name}-headless`, { name: HEADLESS, namespace: base.ns, id: base.id, headless: true, ports: LEDGER_PORTS });
         this.addresses = this.replicaServices(name, args, base);
         const client = clusterService(this, `${name}-client`, { name: "tigerbeetle", namespace: base.ns, id: base.id, ports: LEDGER_PORTS });
-        this.statefulSet(name, args, base, { governing: headless, identity, scripts: this.startScript(name, base) });
+        const restored = args.restoreFrom
+            ? restoredClaims(this, `${name}-restored`, { set: args.restoreFrom, namespace: base.ns, claims: claimNames(args.replicas), template: DATA_CLAIM(args), labels: base.labels })
+            : [];
+        const preChange = this.preChangeSnapshots(name, args, base);
+        this.snapshots = preChange?.history;
+        const before = pulumi.output(preChange?.taken ?? []).apply((taken) => [identity, ...restored, ...taken]);
+        const statefulSet = this.statefulSet(name, args, base, { governing: headless, before, scripts: this.startScript(name, base) });
+        this.recordFormed(name, base, statefulSet);
         if (args.replicas > 1) {
             // Quorum is a majority: never allow more than a minority to be evicted.
             disruptionBudget(this, `${name}-pdb`, {
@@ -102,11 +120,12 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             });
         }
         this.admitPeersAndClients(name, args, base);
+        const backup = tierBackup(this, `${name}-backup`, { backups: args.backups, namespace: args.namespace, labels: base.labels });
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, {
                 namespace: base.ns,
                 labels: base.labels,
-                group: tigerbeetleRules({ namespace: args.namespace, statefulSet: STATEFULSET, replicas: args.replicas, quorum: quorum(args.replicas) }),
+                group: tigerbeetleRules({ namespace: args.namespace, statefulSet: STATEFULSET, replicas: args.replicas, quorum: quorum(args.replicas), backup }),
             });
         }
         if (args.dashboards) {
@@ -121,7 +140,35 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             clusterId: this.clusterId,
             serviceAddress: this.serviceAddress,
             namespace: this.namespace,
+            snapshots: this.snapshots,
         });
+    }
+
+    /**
+     * Before an update that changes the replicas' pod template, a snapshot of every replica's
+     * claim, which the StatefulSet waits for (`taken`). The template is known by the hash of
+     * what determines it; the record of the last update says whether it changed.
+     */
+    private preChangeSnapshots(name: string, args: TigerBeetleClusterArgs, base: TierBase) {
+        const keep = args.backups?.preChangeSnapshots ?? 0;
+        if (!args.backups || keep === 0) {
+            return undefined;
+        }
+        const snapshotClass = args.backups.snapshotClass;
+        const hash = templateHash({ image: args.image, replicas: args.replicas, cacheGrid: args.cacheGrid, resources: args.resources, script: START_SCRIPT });
+        const next = pulumi.output(args.previousSnapshots).apply((previous) => nextSnapshotHistory(previous, hash, args.replicas, keep));
+        // Every kept set stays registered; the ones dropped from the record are deleted.
+        const sets = next.apply(({ history, take }) =>
+            history.sets.map((set) => ({
+                set,
+                snapshots: snapshotSet(this, `${name}-snapshot`, { set, namespace: base.ns, claims: claimNames(args.replicas), snapshotClass, labels: base.labels }),
+                current: set === take,
+            })),
+        );
+        return {
+            history: next.apply((n) => n.history),
+            taken: sets.apply((all) => all.filter((s) => s.current).flatMap((s) => s.snapshots)),
+        };
     }
 
     private resolveClusterId(name: string, args: TigerBeetleClusterArgs): pulumi.Output<string> {
@@ -185,6 +232,20 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
         return pulumi.all(services.map(ip)).apply((ips) => ips.map((a) => `${a}:${TIGERBEETLE_PORT}`));
     }
 
+    /**
+     * The marker that the cluster has formed, created once the StatefulSet is first ready
+     * (every replica formatted and started). From then on a replica that finds no data file
+     * has lost it, and the start script runs `tigerbeetle recover` (TigerBeetle's guide:
+     * a fresh `format` of a replica that was part of the cluster can lose committed data).
+     */
+    private recordFormed(name: string, base: TierBase, statefulSet: k8s.apps.v1.StatefulSet): k8s.core.v1.ConfigMap {
+        return new k8s.core.v1.ConfigMap(
+            `${name}-formed`,
+            { metadata: { name: FORMED, namespace: base.ns, labels: base.labels }, immutable: true, data: { clusterId: this.clusterId } },
+            { parent: this, dependsOn: [statefulSet] },
+        );
+    }
+
     private startScript(name: string, base: TierBase): k8s.core.v1.ConfigMap {
         return new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
@@ -193,7 +254,8 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
         );
     }
 
-    private statefulSet(name: string, args: TigerBeetleClusterArgs, base: TierBase, deps: { governing: k8s.core.v1.Service; identity: k8s.core.v1.ConfigMap; scripts: k8s.core.v1.ConfigMap }) {
+    /** `before`: what the StatefulSet waits for (the identity, restored claims, this update's snapshots). */
+    private statefulSet(name: string, args: TigerBeetleClusterArgs, base: TierBase, deps: { governing: k8s.core.v1.Service; before: pulumi.Input<pulumi.Resource[]>; scripts: k8s.core.v1.ConfigMap }) {
         return new k8s.apps.v1.StatefulSet(
             `${name}-statefulset`,
             {
@@ -215,14 +277,18 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
                             priorityClassName: args.priorityClassName,
                             security: { seccomp: "Unconfined" },
                             terminationGracePeriodSeconds: 60,
-                            volumes: [{ name: "scripts", configMap: { name: deps.scripts.metadata.name, defaultMode: 0o555 } }],
+                            volumes: [
+                                { name: "scripts", configMap: { name: deps.scripts.metadata.name, defaultMode: 0o555 } },
+                                // Optional: absent while the cluster forms, on the first update.
+                                { name: "formed", configMap: { name: FORMED, optional: true } },
+                            ],
                             containers: [this.replicaContainer(args, base)],
                         }),
                     },
-                    volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
+                    volumeClaimTemplates: [DATA_CLAIM(args)],
                 },
             },
-            { parent: this, protect: args.protect, dependsOn: [deps.identity] },
+            { parent: this, protect: args.protect, dependsOn: deps.before },
         );
     }
 
@@ -245,6 +311,7 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             volumeMounts: [
                 { name: "data", mountPath: "/data" },
                 { name: "scripts", mountPath: "/scripts", readOnly: true },
+                { name: "formed", mountPath: "/formed", readOnly: true },
             ],
             startupProbe: tcpProbe(TIGERBEETLE_PORT, { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 60 }),
             readinessProbe: tcpProbe(TIGERBEETLE_PORT, { periodSeconds: 10 }),
@@ -268,6 +335,14 @@ export class TigerBeetleCluster extends pulumi.ComponentResource {
             egress: [{ to: [podsLabelled(selectorLabels(base.id))], ports: tcpPorts(TIGERBEETLE_PORT) }],
         });
     }
+}
+
+/** The replicas' claim template: `data`, so replica N's claim is `data-tigerbeetle-N`. */
+const DATA_CLAIM = (args: TigerBeetleClusterArgs) => volumeClaim("data", args.storage, args.storageClass);
+
+/** Every replica's claim, in replica order. */
+function claimNames(replicas: number): string[] {
+    return Array.from({ length: replicas }, (_, i) => `data-${STATEFULSET}-${i}`);
 }
 
 /** The majority of `replicas`: the fewest replicas that keep the cluster available. */
@@ -294,6 +369,7 @@ ordinal="\${POD_NAME##*-}"
 data_dir="\${DATA_DIR:-/data}"
 data="$data_dir/\${CLUSTER_ID}_\${ordinal}.tigerbeetle"
 bin="\${TIGERBEETLE_BIN:-/tigerbeetle}"
+formed="\${FORMED_DIR:-/formed}/clusterId"
 
 # This replica's --addresses: ADDRESSES in replica order, its own slot replaced by the
 # address it listens on. The list must name exactly REPLICA_COUNT replicas.
@@ -314,7 +390,9 @@ if [ "$count" != "\${REPLICA_COUNT}" ] || [ "$ordinal" -ge "$count" ]; then
 fi
 
 # Format on first start only. A data file of another cluster ID means the configured ID
-# changed: refuse loudly instead of formatting over the ledger.
+# changed: refuse loudly instead of formatting over the ledger. Once the cluster has formed
+# (the marker the stack writes then), a missing data file was lost: recover it from the
+# peers instead, as TigerBeetle requires (a fresh format could lose committed transfers).
 if [ ! -f "$data" ]; then
   for other in "$data_dir"/*.tigerbeetle; do
     if [ -f "$other" ]; then
@@ -323,9 +401,19 @@ if [ ! -f "$data" ]; then
       exit 78
     fi
   done
-  echo "Formatting $data (cluster \${CLUSTER_ID}, replica \${ordinal} of \${REPLICA_COUNT})"
   rm -f "$data.partial"
-  "$bin" format --cluster="\${CLUSTER_ID}" --replica="\${ordinal}" --replica-count="\${REPLICA_COUNT}" "$data.partial"
+  if [ -f "$formed" ]; then
+    if [ "\${REPLICA_COUNT}" = 1 ]; then
+      echo "FATAL: $data is missing, and a single-replica cluster has no peer to recover it from." >&2
+      echo "Restore the claim from a snapshot set (tigerbeetle.restoreFrom, README \"Backups and restore\"). Nothing was formatted." >&2
+      exit 78
+    fi
+    echo "Recovering $data from the cluster (replica \${ordinal} of \${REPLICA_COUNT} lost its data file)"
+    "$bin" recover --cluster="\${CLUSTER_ID}" --addresses="$addresses" --replica="\${ordinal}" --replica-count="\${REPLICA_COUNT}" "$data.partial"
+  else
+    echo "Formatting $data (cluster \${CLUSTER_ID}, replica \${ordinal} of \${REPLICA_COUNT})"
+    "$bin" format --cluster="\${CLUSTER_ID}" --replica="\${ordinal}" --replica-count="\${REPLICA_COUNT}" "$data.partial"
+  fi
   mv "$data.partial" "$data"
 else
   echo "Data file $data exists; not formatting"

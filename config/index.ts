@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AGENCY_KEYS, readAgency } from "./agency";
 import { AGENT_RUNTIME_KEYS, readAgentRuntime } from "./agentRuntime";
 import { AGENT_STATE_KEYS, readAgentState } from "./agentState";
+import { BACKUP_KEYS, readBackups } from "./backups";
 import { BUSINESS_LOGIC_KEYS, readBusinessLogic } from "./businessLogic";
 import { CONNECTOR_KEYS, readConnector } from "./connector";
 import { ConfigError, Json, Reader } from "./reader";
@@ -34,6 +35,7 @@ export { TENANT_PLATFORM_VERSION, tenantConfig } from "./tenant";
 export const DECLARATIONS: readonly KeyDecl[] = [
     ...STACK_KEYS,
     ...SECRETS_KEYS,
+    ...BACKUP_KEYS,
     ...TIGERBEETLE_KEYS,
     ...CONNECTOR_KEYS,
     ...AGENT_RUNTIME_KEYS,
@@ -110,6 +112,7 @@ export function parseConfig(raw: RawConfig): PlatformConfig {
         ingress: readIngress(ctx),
         monitoringNamespace: readMonitoringNamespace(ctx),
         alertRules: readAlertRules(ctx),
+        backups: readBackups(ctx),
         dashboards: readDashboards(ctx),
         tigerbeetle: readTigerBeetle(ctx, namespaces.tigerbeetle),
         connector: readConnector(ctx, namespaces.connector),

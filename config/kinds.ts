@@ -1,6 +1,7 @@
 // Field kinds the tiers share: Kubernetes quantities and resource figures, images (a
 // pinned reference or a build), HPA bounds and log levels.
 import { Context, Default, Field, Fields, Group, Section, field, group, int, oneOf, pick } from "./schema";
+import { parseCron, longestGapSeconds } from "./cron";
 import { Json } from "./reader";
 import { HpaConfig, ImageSpec, ResourceFigures } from "./types";
 
@@ -163,4 +164,26 @@ export function readHpa(s: Section<HpaFields>): HpaConfig {
         );
     }
     return { minReplicas, maxReplicas, cpuUtilization: s.read("cpuUtilization"), memoryUtilization: s.read("memoryUtilization") };
+}
+
+// ---------------------------------------------------------------------------------------
+// Schedules
+
+/** A cron schedule (5 fields or a macro such as @daily) that runs at least once a year. */
+export function cronSchedule(opts: { default: Default<string>; note?: string }): Field<string> {
+    return field({
+        default: opts.default,
+        note: opts.note ?? "cron, 5 fields (UTC)",
+        read: (ctx, path, value) => {
+            const def = pick(opts.default, ctx.environment);
+            const s = ctx.r.string(path, value, def) ?? def;
+            const cron = parseCron(s);
+            if (typeof cron === "string") {
+                ctx.r.fail(path, `${JSON.stringify(s)} is not a cron schedule: ${cron}`, `set ${path} to a schedule such as "0 2 * * *" (daily at 02:00 UTC)`);
+            } else if (longestGapSeconds(cron) === undefined) {
+                ctx.r.fail(path, `${JSON.stringify(s)} never runs`, `set ${path} to a schedule that matches a real date, such as "0 2 * * *"`);
+            }
+            return s;
+        },
+    });
 }

@@ -1,6 +1,7 @@
 // The TigerBeetle ledger's key.
+import { snapshotSetReplicas } from "./backups";
 import { byteSize, fig, image, quantity, resources } from "./kinds";
-import { Context, declare, field, group, int, pick, section } from "./schema";
+import { Context, declare, field, group, int, optionalStr, pick, section } from "./schema";
 import { ClusterIdSpec, TigerBeetleConfig } from "./types";
 
 export const TIGERBEETLE_IMAGE = "ghcr.io/tigerbeetle/tigerbeetle:0.16.68";
@@ -55,6 +56,7 @@ export const TIGERBEETLE = declare(
         storage: quantity({ default: "10Gi" }),
         cacheGrid: byteSize({ default: { dev: "256MiB", prod: "1GiB" } }),
         resources: resources({ dev: fig("250m", "1Gi", "1", "1Gi"), prod: fig("1", "4Gi", "2", "4Gi") }),
+        restoreFrom: optionalStr({ unset: "none: claims start empty", note: "a snapshot set, tigerbeetle-<replicas>r-<id>; README, Runbooks" }),
     }),
 );
 
@@ -62,13 +64,34 @@ export const TIGERBEETLE_KEYS = [TIGERBEETLE];
 
 export function readTigerBeetle(ctx: Context, namespace: string): TigerBeetleConfig {
     const s = section(ctx, TIGERBEETLE);
+    const replicas = s.read("replicas");
     return {
         namespace,
-        replicas: s.read("replicas"),
+        replicas,
         clusterId: s.read("clusterId"),
         image: s.read("image"),
         storage: s.read("storage"),
         cacheGrid: s.read("cacheGrid"),
         resources: s.read("resources"),
+        restoreFrom: readRestoreFrom(ctx, s.read("restoreFrom"), replicas),
     };
+}
+
+/** A restore names a set of as many snapshots as the ledger has replicas. */
+function readRestoreFrom(ctx: Context, set: string | undefined, replicas: number): string | undefined {
+    if (set === undefined) {
+        return undefined;
+    }
+    const path = "tigerbeetle.restoreFrom";
+    const of = snapshotSetReplicas(set);
+    if (of === undefined) {
+        ctx.r.fail(path, `${JSON.stringify(set)} is not a snapshot set name (tigerbeetle-<replicas>r-<id>)`, "name a set listed by `kubectl get volumesnapshots -n <ledger namespace> -L m2m.platform/snapshot-set` (README, Runbooks)");
+    } else if (of !== replicas) {
+        ctx.r.fail(
+            path,
+            `snapshot set ${set} holds ${of} replicas' data files but tigerbeetle.replicas is ${replicas}: a data file belongs to a cluster of a fixed size`,
+            `restore a set taken at ${replicas} replicas, or set tigerbeetle.replicas to ${of} for the restore`,
+        );
+    }
+    return set;
 }

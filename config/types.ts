@@ -83,6 +83,22 @@ export interface TigerBeetleConfig {
     storage: string;
     cacheGrid: string;
     resources: ResourceFigures;
+    /** `tigerbeetle.restoreFrom`: the snapshot set the replicas' claims are recreated from. */
+    restoreFrom?: string;
+}
+
+/** `backups`, when enabled: Velero Schedules and the ledger's pre-change snapshots. */
+export interface BackupConfig {
+    veleroNamespace: string;
+    storageLocation?: string;
+    /** The VolumeSnapshotClass of the pre-change snapshots (and Velero's CSI snapshots). */
+    snapshotClass: string;
+    schedule: string;
+    /** The schedule's longest gap between two runs: a backup older than twice it is overdue. */
+    periodSeconds: number;
+    retentionDays: number;
+    /** Pre-change snapshot sets of the ledger kept; 0: none are made. */
+    preChangeSnapshots: number;
 }
 
 export interface ConnectorSecrets {
@@ -251,6 +267,8 @@ export interface PlatformConfig {
     alertRules: boolean;
     /** `monitoring.dashboards`: each tier creates a ConfigMap with its Grafana dashboard. */
     dashboards: boolean;
+    /** `backups`: undefined when off (dev). */
+    backups?: BackupConfig;
     tigerbeetle: TigerBeetleConfig;
     connector: ConnectorConfig;
     agentRuntime: AgentRuntimeConfig;

@@ -121,6 +121,11 @@ describe("alert rules", function () {
     it("scopes every expression to its own tier's namespace", () => {
         for (const { namespace, group } of ruleGroups(prod)) {
             for (const r of group.rules) {
+                if (r.alert.startsWith("Backup")) {
+                    // Velero's metrics carry its own namespace: the Schedule, named after the tier's namespace, scopes them.
+                    assert.deepStrictEqual([...new Set([...r.expr.matchAll(/schedule="([^"]*)"/g)].map((m) => m[1]))], [namespace], `${group.name}/${r.alert}: ${r.expr}`);
+                    continue;
+                }
                 const named = namespacesIn(r.expr);
                 assert.ok(named.length > 0, `${group.name}/${r.alert} names no namespace: ${r.expr}`);
                 assert.deepStrictEqual([...new Set(named)], [namespace], `${group.name}/${r.alert}: ${r.expr}`);

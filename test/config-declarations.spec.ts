@@ -92,7 +92,7 @@ describe("config declarations", () => {
                 agentState: { image: image("s") },
                 agency: { image: image("g") },
                 ...(environment === "prod"
-                    ? { ingress: { enabled: true, tls: { clusterIssuer: "ci" }, hosts: { spsp: "p", btp: "b", explorer: "e", agentState: "s" } }, tigerbeetle: {} }
+                    ? { ingress: { enabled: true, tls: { clusterIssuer: "ci" }, hosts: { spsp: "p", btp: "b", explorer: "e", agentState: "s" } }, tigerbeetle: {}, backups: { snapshotClass: "snapshots" } }
                     : {}),
             };
             const secrets = environment === "prod" ? PROD_SECRETS : {};
@@ -103,6 +103,7 @@ describe("config declarations", () => {
             const moved: Record<string, unknown> = {
                 "monitoring.namespace": cfg.monitoringNamespace,
                 "monitoring.alertRules": cfg.alertRules,
+                "backups.enabled": cfg.backups !== undefined,
                 "tigerbeetle.clusterId": cfg.tigerbeetle.clusterId.mode === "generate" ? "generate" : cfg.tigerbeetle.clusterId.value,
                 "agency.hpa.queueLengthTarget": cfg.agency.hpa.queueLengthTarget,
                 ...Object.fromEntries(Object.entries(cfg).flatMap(([tier, v]) => (v && typeof v === "object" && "namespace" in v ? [[`namespaces.${tier}`, v.namespace]] : []))),

@@ -98,6 +98,8 @@ export interface StackOptions {
     without?: string[];
     /** Run as `pulumi preview`: provider-computed outputs are unknown. */
     preview?: boolean;
+    /** The outputs of the stack's last update, as a StackReference to the stack reads them. */
+    lastOutputs?: Record<string, unknown>;
 }
 
 /** The raw values a stack would hold: its file, minus `without`, plus overrides and secrets. */
@@ -134,13 +136,14 @@ class Recorder implements pulumi.runtime.Mocks {
     constructor(
         private readonly stack: string,
         private readonly preview: boolean,
+        private readonly lastOutputs: Record<string, unknown> = {},
     ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const secretPaths: string[] = [];
         const unknownPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths, unknownPaths) as Props;
-        const computed = args.type === "pulumi:pulumi:StackReference" ? (referencedStack(inputs.name) ?? { outputs: {} }) : computedOutputs(args.type, args.name, inputs, this.preview);
+        const computed = args.type === "pulumi:pulumi:StackReference" ? (referencedStack(inputs.name) ?? { outputs: structuredClone(this.lastOutputs) }) : computedOutputs(args.type, args.name, inputs, this.preview);
         const state = { ...inputs, ...computed };
         // The program gets the provider-computed outputs, unknown in a preview, so that what it
         // derives from them is unknown; the engine's view of the resource (what stack policies
@@ -303,7 +306,7 @@ export async function captureStack(stack: string, overrides: Record<string, unkn
     const key = JSON.stringify([stack, overrides, opts]);
     let capture = captures.get(key);
     if (!capture) {
-        capture = captureConfig(stackConfig(stack, overrides, opts), { preview: opts.preview });
+        capture = captureConfig(stackConfig(stack, overrides, opts), { preview: opts.preview, lastOutputs: opts.lastOutputs });
         captures.set(key, capture);
     }
     const c = await capture;
@@ -315,11 +318,11 @@ export async function capturePreview(stack: string, overrides: Record<string, un
     return captureStack(stack, overrides, { ...opts, preview: true });
 }
 
-export async function captureConfig(config: PlatformConfig, opts: { preview?: boolean } = {}): Promise<CapturedStack> {
+export async function captureConfig(config: PlatformConfig, opts: { preview?: boolean; lastOutputs?: Record<string, unknown> } = {}): Promise<CapturedStack> {
     const stackName = `${config.stack}-${++runs}`;
     const preview = opts.preview ?? false;
-    const recorder = new Recorder(stackName, preview);
-    await pulumi.runtime.setMocks(recorder, PROJECT, stackName, preview);
+    const recorder = new Recorder(stackName, preview, opts.lastOutputs);
+    await pulumi.runtime.setMocks(recorder, PROJECT, stackName, preview, "organization");
     recorder.listen(getMonitor() as any);
     const protectedNames = new Set<string>();
     const outputs = platform(config, {
@@ -449,6 +452,9 @@ const KIND_TYPES: Record<string, string> = {
     Certificate: "kubernetes:cert-manager.io/v1:Certificate",
     PrometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     ExternalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+    Schedule: "kubernetes:velero.io/v1:Schedule",
+    VolumeSnapshot: "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshot",
+    PersistentVolumeClaim: "kubernetes:core/v1:PersistentVolumeClaim",
     RandomId: "random:index/randomId:RandomId",
     RandomBytes: "random:index/randomBytes:RandomBytes",
     RandomPassword: "random:index/randomPassword:RandomPassword",

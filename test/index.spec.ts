@@ -28,6 +28,8 @@ describe("index.ts", () => {
             },
             PROJECT,
             "dev",
+            false,
+            "organization",
         );
         program = await import("../index");
     });
@@ -46,6 +48,7 @@ describe("index.ts", () => {
             "tenantPlatform",
             "tigerBeetleAddresses",
             "tigerBeetleClusterId",
+            "tigerBeetleSnapshots",
         ]);
     });
 

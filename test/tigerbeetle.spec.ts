@@ -160,6 +160,18 @@ describe("TigerBeetleCluster", () => {
         assert.strictEqual(from.length, 2);
     });
 
+    it("marks the cluster formed only after the StatefulSet, and mounts the marker optionally", () => {
+        for (const stack of [dev, prod]) {
+            const sts = find(stack, "StatefulSet", "tigerbeetle");
+            const formed = find(stack, "ConfigMap", "tigerbeetle-formed");
+            assert.ok(formed.dependencies.includes(sts.urn), "created once the replicas are ready");
+            assert.strictEqual(formed.props.immutable, true);
+            const volume = podSpec(sts).volumes.find((v: any) => v.name === "formed");
+            assert.deepStrictEqual(volume.configMap, { name: "tigerbeetle-formed", optional: true });
+            assert.ok(containerOf(sts, "tigerbeetle").volumeMounts.some((m: any) => m.name === "formed" && m.mountPath === "/formed" && m.readOnly));
+        }
+    });
+
     describe("start script", function () {
         this.timeout(30000);
         let dir: string;
@@ -174,7 +186,7 @@ describe("TigerBeetleCluster", () => {
             // A stand-in tigerbeetle that records its arguments and creates the data file.
             fs.writeFileSync(
                 path.join(bin, "tigerbeetle"),
-                `#!/bin/sh\necho "$@" >> "${dir}/calls"\nif [ "$1" = format ]; then for a; do last="$a"; done; : > "$last"; fi\n`,
+                `#!/bin/sh\necho "$@" >> "${dir}/calls"\nif [ "$1" = format ] || [ "$1" = recover ]; then for a; do last="$a"; done; : > "$last"; fi\n`,
                 { mode: 0o755 },
             );
         });
@@ -188,6 +200,7 @@ describe("TigerBeetleCluster", () => {
                 PATH: `${bin}:${process.env.PATH}`,
                 DATA_DIR: path.join(dir, "data"),
                 TIGERBEETLE_BIN: path.join(bin, "tigerbeetle"),
+                FORMED_DIR: path.join(dir, "formed"),
                 CLUSTER_ID: "42",
                 REPLICA_COUNT: "3",
                 ADDRESSES,
@@ -211,6 +224,34 @@ describe("TigerBeetleCluster", () => {
             const second = run({ POD_NAME: "tigerbeetle-1" });
             assert.strictEqual(second.status, 0, second.stderr);
             assert.strictEqual(calls().filter((c) => c.startsWith("format")).length, 1, "never reformats");
+        });
+
+        it("recovers, never formats, a replica that lost its data file once the cluster has formed", () => {
+            fs.mkdirSync(path.join(dir, "formed"));
+            fs.writeFileSync(path.join(dir, "formed", "clusterId"), "42");
+            const r = run({ POD_NAME: "tigerbeetle-1" });
+            assert.strictEqual(r.status, 0, r.stderr);
+            const data = path.join(dir, "data", "42_1.tigerbeetle");
+            assert.deepStrictEqual(calls()[0].split(" "), [
+                "recover",
+                "--cluster=42",
+                "--addresses=10.96.0.10:3000,0.0.0.0:3000,10.96.0.12:3000",
+                "--replica=1",
+                "--replica-count=3",
+                `${data}.partial`,
+            ]);
+            assert.ok(!calls().some((c) => c.startsWith("format")));
+            assert.ok(fs.existsSync(data));
+            assert.ok(calls()[1].startsWith("start "));
+        });
+
+        it("refuses to format a lost single replica once the cluster has formed: it has no peer to recover from", () => {
+            fs.mkdirSync(path.join(dir, "formed"));
+            fs.writeFileSync(path.join(dir, "formed", "clusterId"), "42");
+            const r = run({ POD_NAME: "tigerbeetle-0", REPLICA_COUNT: "1", ADDRESSES: "10.96.0.10:3000" });
+            assert.strictEqual(r.status, 78);
+            assert.match(r.stderr, /no peer to recover it from.*\n.*tigerbeetle.restoreFrom/);
+            assert.ok(!fs.existsSync(path.join(dir, "calls")), "tigerbeetle was never invoked");
         });
 
         it("starts with every replica's Service IP in replica order, listening on its own slot", () => {

@@ -98,6 +98,43 @@ function hpaAtMax(namespace: string, hpa: string, max: number, current: string):
     return [series("kube_horizontalpodautoscaler_status_current_replicas", labels, current), series("kube_horizontalpodautoscaler_spec_max_replicas", labels, `${max}x30`)];
 }
 
+/** The backup alerts of a namespace whose Velero Schedule is named after it (with `backups`). */
+function backups(namespace: string, config: PlatformConfig): AlertCase[] {
+    if (!config.backups) {
+        return [];
+    }
+    const velero = (metric: string, schedule: string, values: string) => series(metric, { namespace: "velero", schedule }, values);
+    const failed = { namespace: "velero", schedule: namespace };
+    // Samples are a minute apart: the last good backup's timestamp (in seconds) from 0m on.
+    const overdueMinutes = (2 * config.backups.periodSeconds) / 60;
+    const at = overdueMinutes + 60;
+    const lastGood = (fromMinute: number) => velero("velero_backup_last_successful_timestamp", namespace, `0x${fromMinute} ${fromMinute * 60}x${at - fromMinute + 5}`);
+    return [
+        { alert: "BackupFailed", name: "a failed backup fires", series: [velero("velero_backup_failure_total", namespace, "0x10 1x20")], evalTime: "15m", fires: [{ labels: warning(failed) }] },
+        { alert: "BackupFailed", name: "a partly failed backup fires", series: [velero("velero_backup_partial_failure_total", namespace, "0x10 1x20")], evalTime: "15m", fires: [{ labels: warning(failed) }] },
+        { alert: "BackupFailed", name: "failures long ago stay silent", series: [velero("velero_backup_failure_total", namespace, "3x90")], evalTime: "80m", fires: [] },
+        { alert: "BackupFailed", name: "another Schedule's failure stays silent", series: [velero("velero_backup_failure_total", OTHER, "0x10 1x20")], evalTime: "15m", fires: [] },
+        {
+            alert: "BackupOverdue",
+            name: "no good backup for over twice the interval fires",
+            series: [velero("velero_backup_last_successful_timestamp", namespace, `0x${at + 5}`)],
+            evalTime: `${at}m`,
+            fires: [{ labels: critical({ namespace: "velero", schedule: namespace }), value: humanizeDuration(at * 60) }],
+        },
+        { alert: "BackupOverdue", name: "a good backup within twice the interval stays silent", series: [lastGood(at - overdueMinutes + 30)], evalTime: `${at}m`, fires: [] },
+        { alert: "BackupOverdue", name: "another Schedule overdue stays silent", series: [velero("velero_backup_last_successful_timestamp", OTHER, `0x${at + 5}`)], evalTime: `${at}m`, fires: [] },
+    ];
+}
+
+/** Prometheus's humanizeDuration of whole seconds: `2d 1h 0m 0s`. */
+function humanizeDuration(seconds: number): string {
+    const d = Math.floor(seconds / 86400);
+    const h = Math.floor((seconds % 86400) / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    return d > 0 ? `${d}d ${h}h ${m}m ${s}s` : h > 0 ? `${h}h ${m}m ${s}s` : m > 0 ? `${m}m ${s}s` : `${s}s`;
+}
+
 function tigerbeetle({ namespace, config }: GroupContext): AlertCase[] {
     const n = config.tigerbeetle.replicas;
     const quorum = Math.floor(n / 2) + 1;
@@ -129,7 +166,7 @@ function tigerbeetle({ namespace, config }: GroupContext): AlertCase[] {
                   { alert: "TigerBeetleReplicasNotReady", name: "every replica ready stays silent", series: [ready(`${n}x20`)], evalTime: "15m", fires: [] },
               ]
             : [];
-    return [...belowQuorum, ...notReady, ...volumeFilling(namespace, "data-tigerbeetle-0")];
+    return [...belowQuorum, ...notReady, ...volumeFilling(namespace, "data-tigerbeetle-0"), ...backups(namespace, config)];
 }
 
 function connector({ namespace }: GroupContext): AlertCase[] {
@@ -154,11 +191,11 @@ function businessLogic({ namespace, config }: GroupContext): AlertCase[] {
         { alert: "BusinessLogicHpaAtMax", name: "at the maximum for 10 minutes stays silent", series: hpaAtMax(namespace, hpa, max, `${max - 5}x9 ${max}x20`), evalTime: "20m", fires: [] },
         { alert: "BusinessLogicHpaAtMax", name: "below the maximum stays silent", series: hpaAtMax(namespace, hpa, max, `${max - 1}x30`), evalTime: "20m", fires: [] },
         { alert: "BusinessLogicHpaAtMax", name: "another HPA at its maximum stays silent", series: hpaAtMax(namespace, "another-hpa", max, `${max}x30`), evalTime: "20m", fires: [] },
-        ...(config.businessLogic.database.mode === "postgres" ? volumeFilling(namespace, "data-postgres-0") : []),
+        ...(config.businessLogic.database.mode === "postgres" ? [...volumeFilling(namespace, "data-postgres-0"), ...backups(namespace, config)] : []),
     ];
 }
 
-function agentState({ namespace }: GroupContext): AlertCase[] {
+function agentState({ namespace, config }: GroupContext): AlertCase[] {
     const ns = { namespace };
     const pod = { namespace, pod: "agentstate-0" };
     /** PUT (or another op) latency histogram with one observation a second, all in the bucket ending at `le`. */
@@ -215,6 +252,7 @@ function agentState({ namespace }: GroupContext): AlertCase[] {
         { alert: "AgentStateRateLimited", name: "no limited requests stay silent", series: [series("rate_limit_exceeded_total", pod, "3x30")], evalTime: "25m", fires: [] },
         ...scrapeTargetDown(namespace, "agentstate-0"),
         ...volumeFilling(namespace, "data-agentstate-0"),
+        ...backups(namespace, config),
     ];
 }
 
@@ -243,6 +281,7 @@ function agencyTenant({ namespace, config }: GroupContext): AlertCase[] {
         },
         ...scrapeTargetDown(namespace, "agent-0"),
         ...volumeFilling(namespace, "agent-agent-0"),
+        ...backups(namespace, config),
     ];
 }
 
