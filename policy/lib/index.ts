@@ -40,6 +40,7 @@ export const CHECKLIST = {
     disruptionBudgets: { id: "10", title: "Pod Disruption Budgets, node spread and priorities configured for HA" },
     ingress: { id: "11", title: "Ingress only for the public endpoints, with TLS" },
     statefulIdentity: { id: "12", title: "Every StatefulSet is governed by a headless Service (stable pod DNS names)" },
+    backups: { id: "13", title: "Every stateful workload's claims are backed up on a schedule (TigerBeetle guide: daily automated backups)" },
 } satisfies Record<string, ChecklistItem>;
 
 /** Security requirements: the connector's security considerations (seed 001), AgentState's security section (seed 002) and Pod Security "restricted". */
@@ -658,6 +659,7 @@ export const TYPES = {
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    veleroSchedule: "kubernetes:velero.io/v1:Schedule",
 } as const;
 
 // ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import { autoscalerCustomMetricsAreExported } from "./autoscaler-custom-metrics-
 import { hpaMemoryTargetsAllowScaleDown } from "./hpa-memory-targets-allow-scale-down";
 import { metricsEndpointsAreScraped } from "./metrics-endpoints-are-scraped";
 import { namespacesHaveAlertRules } from "./namespaces-have-alert-rules";
+import { statefulWorkloadsHaveBackupSchedule } from "./stateful-workloads-have-backup-schedule";
 import { resourceRequestsWithinBounds } from "./resource-requests-within-bounds";
 import { workloadsHaveDisruptionBudgets } from "./workloads-have-disruption-budgets";
 import { tigerbeetlePdbPreservesQuorum } from "./tigerbeetle-pdb-preserves-quorum";
@@ -68,6 +69,7 @@ export const policies: Policies = [
     hpaMemoryTargetsAllowScaleDown,
     metricsEndpointsAreScraped,
     namespacesHaveAlertRules,
+    statefulWorkloadsHaveBackupSchedule,
     resourceRequestsWithinBounds,
     workloadsHaveDisruptionBudgets,
     tigerbeetlePdbPreservesQuorum,

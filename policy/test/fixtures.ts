@@ -26,6 +26,7 @@ export const T = {
     serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
     prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
     priorityClass: "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    veleroSchedule: "kubernetes:velero.io/v1:Schedule",
 };
 
 /** The stack's two PriorityClasses, as components/priority.ts names them (no namespacePrefix). */
@@ -267,6 +268,16 @@ export function prometheusRule(group: string, ns: string): Resource {
     return res(T.prometheusRule, { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: `${group}-alerts`, namespace: ns }, spec: { groups: [{ name: group, rules: [rule] }] } });
 }
 
+/** A Velero Schedule backing up one namespace, volumes included, as components/backups.ts makes it. */
+export function veleroSchedule(ns: string): Resource {
+    return res(T.veleroSchedule, {
+        apiVersion: "velero.io/v1",
+        kind: "Schedule",
+        metadata: { name: ns, namespace: "velero" },
+        spec: { schedule: "0 2 * * *", template: { includedNamespaces: [ns], snapshotVolumes: true, ttl: "720h0m0s" } },
+    });
+}
+
 export function priorityClass(name: string, value: number, preemptionPolicy: "PreemptLowerPriority" | "Never"): Resource {
     return res(T.priorityClass, { metadata: { name }, value, preemptionPolicy, description: name });
 }
@@ -364,6 +375,7 @@ export function compliantStack(): Resource[] {
         pdb("tigerbeetle", "tigerbeetle", "tigerbeetle", { minAvailable: 2 }, "IfHealthyBudget"),
         ...networkBaseline("tigerbeetle", "tigerbeetle"),
         prometheusRule("tigerbeetle", "tigerbeetle"),
+        veleroSchedule("tigerbeetle"),
         // Connector
         namespace("m2m-connector"),
         serviceAccount("m2m-connector", "m2m-connector"),
@@ -454,6 +466,7 @@ export function compliantStack(): Resource[] {
         headlessService("agentstate-headless", "agentstate", "agentstate", [{ name: "api", port: 8080 }]),
         ...networkBaseline("agentstate", "agentstate"),
         prometheusRule("agentstate", "agentstate"),
+        veleroSchedule("agentstate"),
         ingress("agentstate", "agentstate", [{ host: "state.example.com", service: "agentstate", port: 8080 }]),
         // One agency tenant
         namespace("client-a"),
@@ -475,6 +488,7 @@ export function compliantStack(): Resource[] {
         networkPolicy("default-deny", "client-a", {}, ["Ingress", "Egress"]),
         networkPolicy("tenant-isolation", "client-a", {}, ["Ingress", "Egress"], { ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] }),
         prometheusRule("agency-client-a", "client-a"),
+        veleroSchedule("client-a"),
     ];
 }
 
