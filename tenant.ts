@@ -46,6 +46,7 @@ export function tenantPlatformOutput(
         agentState: { namespace: agentStateNamespace, port: AGENTSTATE_API_PORT },
         alertRules: cfg.alertRules,
         dashboards: cfg.dashboards,
+        ...(cfg.backups ? { backups: cfg.backups } : {}),
         priorityClass: { name: priorityClassName, value: TENANT_PRIORITY, preemptionPolicy: TENANT_PREEMPTION },
         agency: { agentStorage: a.agentStorage, brainStorage: a.brainStorage, hpa: a.hpa, resources: a.resources },
     }));
@@ -98,6 +99,7 @@ export function tenantResources(t: TenantConfig, opts: pulumi.ComponentResourceO
             agentState: t.agentState,
             alertRules: t.alertRules,
             dashboards: t.dashboards,
+            backups: t.backups,
         },
         opts,
     );

@@ -143,6 +143,7 @@ export function tenantConfig(cfg: TenantStackConfig, platform: TenantPlatform | 
         monitoringNamespace: platform.monitoringNamespace,
         alertRules: platform.alertRules,
         dashboards: platform.dashboards ?? false,
+        backups: platform.backups,
         priorityClassName: platform.priorityClass.name,
         agentState: platform.agentState,
         ...readTenantSettings(s),

@@ -220,6 +220,8 @@ export interface TenantPlatform {
     alertRules: boolean;
     /** `monitoring.dashboards` (absent from platform stacks deployed before it existed). */
     dashboards?: boolean;
+    /** The platform's `backups`, when on: each tenant stack backs its namespace up the same way. */
+    backups?: BackupConfig;
     /** The tenants' PriorityClass, which the platform stack creates (its policy pack judges tenant pods by it). */
     priorityClass: { name: string; value: number; preemptionPolicy: string };
     /** The platform's agency settings, which a tenant stack's own `agency` fields override. */
@@ -250,6 +252,8 @@ export interface TenantConfig extends TenantSettings {
     monitoringNamespace: string;
     alertRules: boolean;
     dashboards: boolean;
+    /** The platform stack's `backups` (undefined when off). */
+    backups?: BackupConfig;
     priorityClassName: string;
     agentState: { namespace: string; port: number };
 }

@@ -48,7 +48,6 @@ describe("index.ts", () => {
             "tenantPlatform",
             "tigerBeetleAddresses",
             "tigerBeetleClusterId",
-            "tigerBeetleSnapshots",
         ]);
     });
 
