@@ -5,6 +5,7 @@ import { AgentStateConfig, BackupConfig, RegistryConfig } from "../config";
 import { agentStateRules, alertRules } from "./alerts";
 import { tierBackup } from "./backups";
 import { agentStateDashboard, dashboardConfigMap } from "./dashboards";
+import { restoreJob, snapshotIdentity, snapshotSchedule } from "./ops/agentStateSnapshots";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -19,6 +20,7 @@ import {
     inNamespace,
     networkPolicy,
     podMetadata,
+    podsLabelled,
     publicIngress,
     publicScheme,
     scrapeAnnotations,
@@ -58,6 +60,8 @@ interface ServerInputs {
     config: k8s.core.v1.ConfigMap;
     capSecret: k8s.core.v1.Secret;
     tlsSecretName?: string;
+    /** The restore Job the server waits for (`restore.snapshotId`). */
+    restore?: k8s.batch.v1.Job;
 }
 
 /**
@@ -97,7 +101,8 @@ export class AgentState extends pulumi.ComponentResource {
             ports: [{ name: "api", port: AGENTSTATE_API_PORT }],
             headless: true,
         });
-        const statefulSet = this.statefulSet(name, args, base, { governing, config, capSecret, tlsSecretName });
+        const restore = this.restoreFromSnapshot(name, args, base);
+        const statefulSet = this.statefulSet(name, args, base, { governing, config, capSecret, tlsSecretName, restore });
         const service = clusterService(this, `${name}-service`, {
             name: "agentstate",
             namespace: base.ns,
@@ -108,6 +113,7 @@ export class AgentState extends pulumi.ComponentResource {
             ],
         });
         this.admitClientsAndMonitoring(name, args, base);
+        this.scheduleSnapshots(name, args, base, keys.active.base64);
         const backup = tierBackup(this, `${name}-backup`, { backups: args.backups, namespace: args.namespace, labels: base.labels });
         if (args.alertRules) {
             alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate", backup }) });
@@ -188,8 +194,44 @@ export class AgentState extends pulumi.ComponentResource {
                     volumeClaimTemplates: [volumeClaim("data", args.storage, args.storageClass)],
                 },
             },
-            { parent: this, protect: args.protect },
+            { parent: this, protect: args.protect, dependsOn: deps.restore ? [deps.restore] : [] },
         );
+    }
+
+    /** With `restore.snapshotId`: the CLI restores the server's claim before the StatefulSet is touched. */
+    private restoreFromSnapshot(name: string, args: AgentStateArgs, base: TierBase) {
+        if (!args.restore) {
+            return undefined;
+        }
+        return restoreJob(this, `${name}-restore`, {
+            instance: name,
+            namespace: base.ns,
+            snapshotId: args.restore.snapshotId,
+            image: args.restore.image,
+            claimName: "data-agentstate-0",
+            server: base.id,
+            serviceAccountName: base.foundation.serviceAccount.metadata.name,
+            priorityClassName: args.priorityClassName,
+            imagePullSecrets: base.foundation.imagePullSecrets,
+        });
+    }
+
+    /** With `snapshots`: the CronJob calling the admin API, signed with the active key, over TLS when the server serves it. */
+    private scheduleSnapshots(name: string, args: AgentStateArgs, base: TierBase, activeKey: pulumi.Output<string>) {
+        if (!args.snapshots) {
+            return;
+        }
+        snapshotSchedule(this, `${name}-snapshot`, {
+            instance: name,
+            namespaceName: args.namespace,
+            namespace: base.ns,
+            snapshots: args.snapshots,
+            capKey: { id: args.capKeys.activeId, value: activeKey },
+            ca: serverCa(args.tls),
+            server: base.id,
+            priorityClassName: args.priorityClassName,
+            imagePullSecrets: base.foundation.imagePullSecrets,
+        });
     }
 
     private server(args: AgentStateArgs, base: TierBase, deps: ServerInputs) {
@@ -228,6 +270,8 @@ export class AgentState extends pulumi.ComponentResource {
                 },
                 // The admin API shares 9090 with metrics: only the monitoring namespace reaches it.
                 { from: [inNamespace(args.monitoringNamespace)], ports: tcpPorts(AGENTSTATE_ADMIN_PORT) },
+                // ... and the snapshot CronJob's pods, by their labels, on the admin port alone.
+                ...(args.snapshots ? [{ from: [podsLabelled(selectorLabels(snapshotIdentity(name)))], ports: tcpPorts(args.snapshots.port) }] : []),
             ],
             egress: [],
         });
@@ -298,5 +342,19 @@ export class AgentState extends pulumi.ComponentResource {
             { apiVersion: "cert-manager.io/v1", kind, metadata: { name: objectName, namespace: ns, labels }, spec },
             { parent: this, dependsOn },
         );
+    }
+}
+
+/** The Secret and key holding the CA that signed the server's certificate, for clients to trust; none without TLS. */
+function serverCa(tls: AgentStateArgs["tls"]): { secretName: string; key: string } | undefined {
+    switch (tls.mode) {
+        case "none":
+            return undefined;
+        case "secret":
+            return { secretName: tls.secretName, key: "ca.crt" };
+        case "certManager":
+            // cert-manager writes the issuing CA into ca.crt of each certificate's Secret; the
+            // program's own CA keeps it in agentstate-ca as well.
+            return { secretName: tls.issuer ? "agentstate-tls" : "agentstate-ca", key: "ca.crt" };
     }
 }

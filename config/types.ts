@@ -171,6 +171,23 @@ export interface AgentStateConfig {
      */
     tls: { mode: "none" } | { mode: "secret"; secretName: string } | { mode: "certManager"; issuer?: string };
     resources: ResourceFigures;
+    /** Application-consistent snapshots through the admin API on a schedule (a CronJob); undefined when off. */
+    snapshots?: AgentStateSnapshots;
+    /** Restore the data volume from a snapshot before the server starts (a Job); undefined when no snapshot is named. */
+    restore?: { snapshotId: string; image: string };
+}
+
+export interface AgentStateSnapshots {
+    /** Five-field cron, UTC. */
+    schedule: string;
+    /** After each snapshot, trim the WAL up to it. */
+    trimWal: boolean;
+    /** The port serving `/admin/*`. */
+    port: number;
+    /** The image running the snapshot call (needs curl). */
+    image: string;
+    successfulJobsHistoryLimit: number;
+    failedJobsHistoryLimit: number;
 }
 
 export interface AgencyConfig {

@@ -445,6 +445,8 @@ const KIND_TYPES: Record<string, string> = {
     Service: "kubernetes:core/v1:Service",
     Deployment: "kubernetes:apps/v1:Deployment",
     StatefulSet: "kubernetes:apps/v1:StatefulSet",
+    CronJob: "kubernetes:batch/v1:CronJob",
+    Job: "kubernetes:batch/v1:Job",
     NetworkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     Ingress: "kubernetes:networking.k8s.io/v1:Ingress",
     PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",

@@ -2,38 +2,10 @@
 // nodes (scripts/local-cluster.sh): every object is accepted, workloads roll out, claims
 // bind, Services get endpoints, and Pod Security admits every pod.
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as path from "path";
 import { CapturedStack, captureStack } from "../harness";
+import { eventually, getJson, kubectl } from "./kubectl";
 import { Manifest, manifests, toYaml } from "./render";
-
-const KUBECTL = process.env.KUBECTL ?? "kubectl";
-
-function kubectl(args: string[], input?: string): string {
-    try {
-        return execFileSync(KUBECTL, args, { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], timeout: 300000 });
-    } catch (err) {
-        const e = err as { stderr?: string; stdout?: string; message: string };
-        throw new Error(`kubectl ${args.join(" ")} failed: ${e.stderr || e.stdout || e.message}`);
-    }
-}
-
-function getJson(args: string[]): any {
-    return JSON.parse(kubectl([...args, "-o", "json"]));
-}
-
-async function eventually(what: string, check: () => string | undefined, seconds = 120): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    let problem: string | undefined;
-    while (Date.now() < deadline) {
-        problem = check();
-        if (problem === undefined) {
-            return;
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-    }
-    assert.fail(`${what} after ${seconds}s: ${problem}`);
-}
 
 const STACKS: [string, Record<string, unknown>][] = [
     ["dev", {}],
