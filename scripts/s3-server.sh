@@ -63,8 +63,22 @@ export M2M_S3_BUCKET="$S3_BUCKET"
 EOF
 }
 
+# Every port weed would listen on (each server's HTTP port and its gRPC port, + 10000) must be
+# free: a server already there (another state dir's weed) would answer in its place.
+check_ports() {
+  local p
+  for p in "$S3_PORT" "$MASTER_PORT" "$VOLUME_PORT" "$FILER_PORT"; do
+    for p in "$p" $((p + 10000)); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        die "ports" "127.0.0.1:$p is already in use: stop what listens there, or choose other ports (S3_PORT [$S3_PORT], WEED_MASTER_PORT [$MASTER_PORT], WEED_VOLUME_PORT [$VOLUME_PORT], WEED_FILER_PORT [$FILER_PORT])"
+      fi
+    done
+  done
+}
+
 start_weed() {
   [ -x "$WEED" ] || die "weed" "no weed binary at $WEED: build it with scripts/cluster-toolchain.sh seaweedfs (5-11 min on 2 cores, then cached), or set WEED"
+  check_ports
   mkdir -p "$STATE_DIR/data"
   # Loopback only, no telemetry, none of the extra listeners (Iceberg, Lance) it would open,
   # and a quick stop (the volume server waits 10 s by default).
