@@ -39,8 +39,10 @@ describe("on a real Kubernetes API server", function () {
         }
         const version = getJson(["version"]);
         assert.ok(version.serverVersion?.gitVersion, `no server answered at KUBECONFIG=${process.env.KUBECONFIG}`);
-        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml"), "-f", path.join(__dirname, "prometheusrule-crd.yaml")]);
-        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io", "crd/prometheusrules.monitoring.coreos.com", "--timeout=60s"]);
+        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml"), "-f", path.join(__dirname, "prometheusrule-crd.yaml"), "-f", path.join(__dirname, "backup-crds.yaml")]);
+        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io", "crd/prometheusrules.monitoring.coreos.com", "crd/schedules.velero.io", "crd/volumesnapshots.snapshot.storage.k8s.io", "--timeout=60s"]);
+        // Velero's namespace, where prod's Schedules live (Velero itself does not run here).
+        kubectl(["apply", "-f", "-"], "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: velero\n");
     });
 
     for (const [stack, overrides] of STACKS) {
