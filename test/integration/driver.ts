@@ -54,7 +54,7 @@ export class Engine {
     }
 
     /** `npm run deploy -- <op> --stack <stack> …` with a summary file of its own. */
-    driver(op: "preview" | "up" | "destroy" | "refresh" | "cancel", stack: string, ...args: string[]): DriverRun {
+    driver(op: "preview" | "up" | "destroy" | "refresh" | "cancel" | "move", stack: string, ...args: string[]): DriverRun {
         const summaryPath = path.join(this.backendDir, `${stack}-${op}-${Date.now()}.md`);
         const r = run("npx", ["ts-node", "--transpile-only", "automation/index.ts", op, "--stack", stack, "--summary", summaryPath, ...args], this.env);
         return { code: r.status ?? -1, output: `${r.stdout}${r.stderr}`, summary: fs.existsSync(summaryPath) ? fs.readFileSync(summaryPath, "utf8") : "" };
