@@ -4,9 +4,8 @@ import { createHmac } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, PROJECT } from "../config";
 import { ADMIN_CAP_KEY, ADMIN_CAP_SECRET, SNAPSHOT_SCRIPT, restoreJobName } from "../components/ops/agentStateSnapshots";
-import { CapturedStack, captureStack, containerOf, find, isSecretAt, ofKind, stackConfig } from "./harness";
+import { CapturedStack, captureStack, containerOf, find, isSecretAt, ofKind, rejectsConfig, stackConfig } from "./harness";
 import { loadConfig, runPack, show } from "../policy/test/run";
 
 /** The CAP key resources (the tier's other RandomBytes keys its secret checksum). */
@@ -487,17 +486,5 @@ describe("AgentState snapshot and restore config", () => {
     });
 });
 
-/** The prod stack with `agentState` overrides is rejected, with a problem naming `key` that matches `message` and says how to fix it. */
-function rejects(agentState: Record<string, unknown>, key: string, message: RegExp) {
-    assert.throws(
-        () => stackConfig("prod", { agentState }),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
-            const problem = err.problems.find((p) => p.startsWith(`${PROJECT}:${key}:`));
-            assert.ok(problem, `no problem names ${key}; got:\n${err.message}`);
-            assert.match(problem, message);
-            assert.match(problem, /Fix: /);
-            return true;
-        },
-    );
-}
+/** The prod stack with `agentState` overrides is rejected, with a problem naming `key` that matches `message`. */
+const rejects = (agentState: Record<string, unknown>, key: string, message: RegExp) => rejectsConfig("prod", { agentState }, key, message);

@@ -1,25 +1,11 @@
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT } from "../config";
 import { SnapshotHistory, nextSnapshotHistory } from "../components/backups";
-import { CapturedStack, captureStack, find, label, ofKind, stackConfig } from "./harness";
+import { CapturedStack, PROD_SECRETS, captureStack, find, label, ofKind, rejectsConfig } from "./harness";
 
 /** The namespaces whose claims hold data in the prod stack: the ledger, AgentState, PostgreSQL, each tenant. */
 const PROD_DATA = ["agentstate", "client-a", "client-b", "my-agent", "tigerbeetle"];
 
-function rejects(overrides: Record<string, unknown>, key: string, message: RegExp, stack = "prod") {
-    assert.throws(
-        () => stackConfig(stack, overrides),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
-            const problem = err.problems.find((p) => p.startsWith(`${PROJECT}:${key}:`));
-            assert.ok(problem, `no problem names ${key}; got:\n${err.message}`);
-            assert.match(problem, message);
-            assert.match(problem, /Fix: /);
-            return true;
-        },
-    );
-}
+const rejects = (overrides: Record<string, unknown>, key: string, message: RegExp, stack = "prod") => rejectsConfig(stack, overrides, key, message);
 
 const snapshotsOf = (s: CapturedStack) => ofKind(s, "VolumeSnapshot");
 const ledgerHash = async (s: CapturedStack) => (s.outputs.tigerBeetleSnapshots as SnapshotHistory).templateHash;
@@ -60,7 +46,7 @@ describe("scheduled backups", () => {
     });
 
     it("leave a business logic on a managed database without a Schedule (its provider backs it up)", async () => {
-        const s = await captureStack("prod", { businessLogic: { database: { mode: "external" } } }, { secrets: { businessLogicDatabaseUrl: "postgres://u:p@db.example.com/app", ...prodSecrets() } });
+        const s = await captureStack("prod", { businessLogic: { database: { mode: "external" } } }, { secrets: { businessLogicDatabaseUrl: "postgres://u:p@db.example.com/app", ...PROD_SECRETS } });
         assert.ok(!ofKind(s, "Schedule").some((x) => x.props.spec.template.includedNamespaces.includes("my-agent")));
     });
 
@@ -246,8 +232,3 @@ describe("backup config", () => {
     });
 });
 
-function prodSecrets() {
-    // The prod stack's usual secrets (the harness adds them when none are given).
-    return require("./harness").PROD_SECRETS as Record<string, string>;
-}
-void pulumi;

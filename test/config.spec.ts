@@ -4,24 +4,9 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { CONFIG_KEYS, ConfigError, PROJECT, SECRET_KEYS, imagePinProblem, loadConfig, parseConfig, parseQuantity } from "../config";
-import { PROD_SECRETS, stackConfig, stackValues } from "./harness";
+import { PROD_SECRETS, rejectsConfig, stackConfig, stackValues } from "./harness";
 
-/** Asserts that the stack config is rejected with a problem naming `key` and matching `message`. */
-function rejects(stack: string, overrides: Record<string, unknown>, key: string, message: RegExp, opts = {}) {
-    assert.throws(
-        () => stackConfig(stack, overrides, opts),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
-            // The engine prints a RunError's message alone, without a stack trace.
-            assert.ok(err instanceof pulumi.RunError, "a ConfigError is a RunError");
-            const problem = err.problems.find((p) => p.startsWith(`${PROJECT}:${key}:`));
-            assert.ok(problem, `no problem names ${key}; got:\n${err.message}`);
-            assert.match(problem, message);
-            assert.match(problem, /Fix: /, "every problem says how to fix it");
-            return true;
-        },
-    );
-}
+const rejects = rejectsConfig;
 
 describe("config", () => {
     it("declares in Pulumi.yaml every key it accepts but the optional secrets, each optional key with a default", () => {

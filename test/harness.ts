@@ -5,6 +5,7 @@
 // from them; the captured props carry the engine's unknown sentinel at exactly those derived
 // paths (the computed outputs themselves are absent, as in the engine's view), and each
 // resource records the resources its inputs depend on, as the engine tells stack policies.
+import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { getMonitor } from "@pulumi/pulumi/runtime/settings";
@@ -12,7 +13,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { PROJECT, PlatformConfig, TenantStackConfig, parseConfig, parseStack } from "../config";
+import { ConfigError, PROJECT, PlatformConfig, TenantStackConfig, parseConfig, parseStack } from "../config";
 import { platform } from "../platform";
 import { tenantStack } from "../tenant";
 
@@ -111,6 +112,25 @@ export function stackValues(stack: string, overrides: Record<string, unknown> = 
     const secrets = opts.secrets ?? (stack === "prod" ? PROD_SECRETS : {});
     const values = deepMerge(deepMerge(file, overrides), secrets) as Record<string, unknown>;
     return { values, secretKeys: new Set(Object.keys(secrets)) };
+}
+
+/**
+ * Asserts that the stack's config (with overrides) is rejected before any resource: a
+ * ConfigError (a RunError, which the engine prints without a stack trace) with a problem
+ * that names `key`, matches `message` and says how to fix it.
+ */
+export function rejectsConfig(stack: string, overrides: Record<string, unknown>, key: string, message: RegExp, opts: StackOptions = {}): void {
+    assert.throws(
+        () => stackConfig(stack, overrides, opts),
+        (err: unknown) => {
+            assert.ok(err instanceof ConfigError && err instanceof pulumi.RunError, `expected a ConfigError, got ${err}`);
+            const problem = err.problems.find((p) => p.startsWith(`${PROJECT}:${key}:`));
+            assert.ok(problem, `no problem names ${key}; got:\n${err.message}`);
+            assert.match(problem, message);
+            assert.match(problem, /Fix: /, "every problem says how to fix it");
+            return true;
+        },
+    );
 }
 
 /** Validates a stack's config as `pulumi up` would, with overrides. */

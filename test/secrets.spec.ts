@@ -4,10 +4,9 @@
 // half-configured external source; the CAP keys and passwords the program generates stay
 // Pulumi secrets either way.
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { CREDENTIAL_KEYS, ConfigError, PROJECT, SECRET_KEYS } from "../config";
+import { CREDENTIAL_KEYS, SECRET_KEYS } from "../config";
 import { dockerConfigTemplate } from "../components/kube";
-import { CapturedResource, CapturedStack, PROD_SECRETS, captureStack, find, label, ofKind, podSpec, stackConfig, workloads } from "./harness";
+import { CapturedResource, CapturedStack, PROD_SECRETS, captureStack, find, label, ofKind, podSpec, rejectsConfig, stackConfig, workloads } from "./harness";
 
 const STORE = "vault-prod";
 const REMOTE_KEYS = {
@@ -52,19 +51,7 @@ function podTemplates(s: CapturedStack): Record<string, unknown> {
 }
 
 /** Asserts that the stack config is rejected before any resource, with a problem naming `key`. */
-function rejects(stack: string, overrides: Record<string, unknown>, key: string, message: RegExp, secrets: Record<string, string> = {}) {
-    assert.throws(
-        () => stackConfig(stack, overrides, { secrets }),
-        (err: unknown) => {
-            assert.ok(err instanceof ConfigError && err instanceof pulumi.RunError, `expected a ConfigError, got ${err}`);
-            const problem = err.problems.find((p) => p.startsWith(`${PROJECT}:${key}:`));
-            assert.ok(problem, `no problem names ${key}; got:\n${err.message}`);
-            assert.match(problem, message);
-            assert.match(problem, /Fix: /);
-            return true;
-        },
-    );
-}
+const rejects = (stack: string, overrides: Record<string, unknown>, key: string, message: RegExp, secrets: Record<string, string> = {}) => rejectsConfig(stack, overrides, key, message, { secrets });
 
 /** A Go template evaluated for the one template the program writes (toJson, printf %s:%s, b64enc). */
 function renderDockerConfig(template: string, password: string): string {
