@@ -429,6 +429,13 @@ describe("AgentState restore from a snapshot", () => {
         assert.deepStrictEqual(violations, [], show(violations));
     });
 
+    it("is a Job resource of its own per snapshot id, so another id restores with its own arguments", async () => {
+        const other = await captureStack("prod", { agentState: { restore: { snapshotId: "snap-01HQXVGZM8OTHER" } } });
+        const [a, b] = [restoreJobs(restoring)[0], restoreJobs(other)[0]];
+        assert.notStrictEqual(a.name, b.name);
+        assert.deepStrictEqual(b.props.spec.template.spec.containers[0].args.slice(-1), ["snap-01HQXVGZM8OTHER"]);
+    });
+
     it("takes a CLI image of its own when set", async () => {
         const s = await captureStack("prod", { agentState: { restore: { snapshotId: SNAP, image: "registry.example.com/agentstate-cli:v0.1.0-rc.1" } } });
         assert.strictEqual(restoreJobs(s)[0].props.spec.template.spec.containers[0].image, "registry.example.com/agentstate-cli:v0.1.0-rc.1");
@@ -440,7 +447,7 @@ describe("AgentState restore from a snapshot", () => {
         const removed = [...names(restoring)].filter((n) => !names(prod).has(n));
         assert.deepStrictEqual(
             removed.sort(),
-            ["kubernetes:batch/v1:Job::agentstate-restore", "kubernetes:networking.k8s.io/v1:NetworkPolicy::agentstate-restore-netpol"],
+            [`kubernetes:batch/v1:Job::${restoreJobName(SNAP)}`, "kubernetes:networking.k8s.io/v1:NetworkPolicy::agentstate-restore-netpol"],
             "removing the setting deletes the Job and its network policy alone",
         );
         assert.ok([...names(prod)].every((n) => names(restoring).has(n)));

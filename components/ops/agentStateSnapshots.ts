@@ -170,9 +170,12 @@ export interface RestoreArgs {
     imagePullSecrets: { name: pulumi.Input<string> }[];
 }
 
-/** The restore Job's name: one per snapshot id (a hash: ids may hold upper case). */
+/** One per snapshot id (a hash: ids may hold upper case). */
+const snapshotHash = (snapshotId: string) => createHash("sha256").update(snapshotId).digest("hex").slice(0, 10);
+
+/** The restore Job's name. */
 export function restoreJobName(snapshotId: string): string {
-    return `agentstate-restore-${createHash("sha256").update(snapshotId).digest("hex").slice(0, 10)}`;
+    return `agentstate-restore-${snapshotHash(snapshotId)}`;
 }
 
 /**
@@ -181,8 +184,8 @@ export function restoreJobName(snapshotId: string): string {
  * which binds it to one node, not one pod: the Job may never share a node with the server,
  * so while a server pod holds the claim the Job stays Pending instead of writing under it.
  * No TTL: a Job that deleted itself would be created again, and restore again, by the next
- * `up`. Removing the setting deletes the Job, its pod and its network policy only; the claim
- * is not theirs.
+ * `up`; and only a new snapshot id (a new name) replaces it. Removing the setting deletes
+ * the Job, its pod and its network policy only; the claim is not theirs.
  */
 export function restoreJob(parent: pulumi.Resource, name: string, args: RestoreArgs) {
     const id: Identity = { name: "agentstate-restore", instance: args.instance, component: "backup" };
@@ -212,8 +215,9 @@ export function restoreJob(parent: pulumi.Resource, name: string, args: RestoreA
             }),
         ],
     });
+    // A resource per snapshot id: another id is a new Job with its own arguments.
     return new k8s.batch.v1.Job(
-        name,
+        `${name}-${snapshotHash(args.snapshotId)}`,
         {
             metadata: { name: restoreJobName(args.snapshotId), namespace: args.namespace, labels, annotations: { "m2m-platform/snapshot-id": args.snapshotId } },
             spec: {
@@ -234,6 +238,8 @@ export function restoreJob(parent: pulumi.Resource, name: string, args: RestoreA
                 },
             },
         },
-        { parent, customTimeouts: { create: "30m", update: "30m" } },
+        // Within one snapshot id, nothing (a new CLI image with the server's release, a changed
+        // pod spec) replaces the Job and runs the restore again.
+        { parent, customTimeouts: { create: "30m", update: "30m" }, ignoreChanges: ["spec"] },
     );
 }
