@@ -3,15 +3,30 @@
 // bind, Services get endpoints, and Pod Security admits every pod.
 import * as assert from "assert";
 import * as path from "path";
-import { CapturedStack, captureStack } from "../harness";
+import { CapturedStack, StackOptions, captureStack } from "../harness";
 import { eventually, getJson, kubectl } from "./kubectl";
 import { Manifest, manifests, toYaml } from "./render";
 
-const STACKS: [string, Record<string, unknown>][] = [
-    ["dev", {}],
-    // Two stacks share the cluster through a namespace prefix; kwok's default StorageClass
+/** Where prod's operator-supplied credentials are kept when they come from a vault (ExternalSecrets). */
+const VAULT = {
+    source: "externalSecrets",
+    store: "vault-prod",
+    remoteKeys: {
+        registryPassword: "m2m/prod/registry-password",
+        connectorEvmPrivateKey: { key: "m2m/prod/connector", property: "evmPrivateKey" },
+        connectorM2mTokenAddress: { key: "m2m/prod/connector", property: "m2mTokenAddress" },
+        connectorTokenNetworkRegistry: { key: "m2m/prod/connector", property: "tokenNetworkRegistry" },
+    },
+};
+
+/** [what the describe calls it, stack, overrides, options]. */
+const STACKS: [string, string, Record<string, unknown>, StackOptions][] = [
+    ["dev", "dev", {}, {}],
+    // Stacks share the cluster through a namespace prefix; kwok's default StorageClass
     // stands in for prod's.
-    ["prod", { namespacePrefix: "prod-", storageClass: undefined }],
+    ["prod", "prod", { namespacePrefix: "prod-", storageClass: undefined }, {}],
+    // No ESO runs here: the API server accepts the ExternalSecrets; their Secrets stay unmade.
+    ["prod with credentials from a vault", "prod", { namespacePrefix: "vault-", storageClass: undefined, secrets: VAULT }, { secrets: {} }],
 ];
 
 function podIp(ns: string, pod: string): string {
@@ -39,21 +54,23 @@ describe("on a real Kubernetes API server", function () {
         }
         const version = getJson(["version"]);
         assert.ok(version.serverVersion?.gitVersion, `no server answered at KUBECONFIG=${process.env.KUBECONFIG}`);
-        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml"), "-f", path.join(__dirname, "prometheusrule-crd.yaml"), "-f", path.join(__dirname, "backup-crds.yaml")]);
-        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io", "crd/prometheusrules.monitoring.coreos.com", "crd/schedules.velero.io", "crd/volumesnapshots.snapshot.storage.k8s.io", "--timeout=60s"]);
+        kubectl(["apply", "--server-side", "-f", path.join(__dirname, "certificate-crd.yaml"), "-f", path.join(__dirname, "prometheusrule-crd.yaml"), "-f", path.join(__dirname, "backup-crds.yaml"), "-f", path.join(__dirname, "externalsecret-crd.yaml")]);
+        kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io", "crd/prometheusrules.monitoring.coreos.com", "crd/schedules.velero.io", "crd/volumesnapshots.snapshot.storage.k8s.io", "crd/externalsecrets.external-secrets.io", "--timeout=60s"]);
         // Velero's namespace, where prod's Schedules live (Velero itself does not run here).
         kubectl(["apply", "-f", "-"], "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: velero\n");
     });
 
-    for (const [stack, overrides] of STACKS) {
-        describe(`the ${stack} stack`, () => {
+    for (const [title, stack, overrides, opts] of STACKS) {
+        describe(`the ${title} stack`, () => {
             let captured: CapturedStack;
             let objects: Manifest[];
             let namespaces: string[];
             const workloads = () => objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+            const ledger = `${(overrides.namespacePrefix as string | undefined) ?? ""}tigerbeetle`;
+            const replicas = () => captured.config.tigerbeetle.replicas;
 
             before(async () => {
-                captured = await captureStack(stack, overrides);
+                captured = await captureStack(stack, overrides, opts);
                 objects = manifests(captured);
                 namespaces = objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name);
             });
@@ -87,8 +104,8 @@ describe("on a real Kubernetes API server", function () {
                     );
                     return pending.length ? pending.join(", ") : undefined;
                 });
-                const tb = getJson(["get", "pvc", "-n", `${stack === "prod" ? "prod-" : ""}tigerbeetle`]).items;
-                assert.strictEqual(tb.length, stack === "prod" ? 3 : 1, "one claim per TigerBeetle replica");
+                const tb = getJson(["get", "pvc", "-n", ledger]).items;
+                assert.strictEqual(tb.length, replicas(), "one claim per TigerBeetle replica");
             });
 
             it("gives every Service ready endpoints", async () => {
@@ -110,7 +127,7 @@ describe("on a real Kubernetes API server", function () {
             });
 
             it("publishes every TigerBeetle replica under the headless Service, and gives each a Service of its own", () => {
-                const ns = `${stack === "prod" ? "prod-" : ""}tigerbeetle`;
+                const ns = ledger;
                 const pods = getJson(["get", "pods", "-n", ns, "-l", "app.kubernetes.io/name=tigerbeetle"]).items.map((p: any) => p.metadata.name).sort();
                 const expected = (captured.outputs.tigerBeetleAddresses as string[]).map((_, i) => `tigerbeetle-${i}`);
                 assert.deepStrictEqual(pods, expected);
@@ -123,8 +140,8 @@ describe("on a real Kubernetes API server", function () {
             });
 
             it("keeps a replica's address when its pod is rescheduled: the Service's ClusterIP stays, its endpoint follows the new pod", async () => {
-                const ns = `${stack === "prod" ? "prod-" : ""}tigerbeetle`;
-                const pod = stack === "prod" ? "tigerbeetle-1" : "tigerbeetle-0";
+                const ns = ledger;
+                const pod = `tigerbeetle-${replicas() > 1 ? 1 : 0}`;
                 const before = replicaAddress(ns, pod);
                 const uid = getJson(["get", "pod", pod, "-n", ns]).metadata.uid;
                 kubectl(["delete", "pod", pod, "-n", ns, "--wait=true"]);
