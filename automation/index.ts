@@ -36,7 +36,15 @@ async function main(): Promise<number> {
         if (opts.operation === "move") {
             throw new UsageError(`move takes the platform stack: --stack <platform> --tenants <tenant> (${opts.stack} is a tenant stack)`);
         }
-        return alone(await tenantStackOptions(opts));
+        const own = await tenantStackOptions(opts);
+        try {
+            return await alone(own);
+        } finally {
+            // The tenant's policy config, written for this run only.
+            if (own.policyPackConfig && own.policyPackConfig !== opts.policyPackConfig) {
+                fs.rmSync(path.dirname(own.policyPackConfig), { recursive: true, force: true });
+            }
+        }
     }
     const inst = opts.operation === "cancel" ? undefined : readInstallation(opts.projectDir, opts.stack);
     if (inst && opts.operation === "move") {
