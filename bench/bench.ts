@@ -7,6 +7,7 @@
 //
 //   npm run bench [-- --quick] [--runs N] [--tenants 1,10,50] [--no-fixes] [--no-profile]
 //                 [--no-unit] [--out DIR] [--keep]
+//   npm run bench -- --scale …   the layouts × backends × tenant counts (bench/scale.ts)
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
@@ -713,7 +714,33 @@ function lastErrors(output: string): string {
     return (errs.length ? errs.slice(-3).join(" | ") : output.trim().split("\n").slice(-3).join(" | ")).slice(0, 600);
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv.includes("--scale")) {
+    // The scale mode (bench/scale.ts): layouts × backends × tenant counts.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { ScaleBench, parseScaleArgs } = require("./scale") as typeof import("./scale");
+    let scale: ReturnType<typeof parseScaleArgs>;
+    try {
+        scale = parseScaleArgs(process.argv.slice(2));
+    } catch (err) {
+        console.error(`error: ${(err as Error).message}`);
+        process.exit(2);
+    }
+    const bench = new ScaleBench(scale);
+    const stop = () => {
+        stopRunning();
+        bench.stopS3();
+        bench.cleanup();
+        process.exit(130);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    bench.mainScale().catch((err) => {
+        console.error(`error: ${(err as Error).message}`);
+        bench.stopS3();
+        bench.cleanup();
+        process.exit(1);
+    });
+} else if (require.main === module) {
     let opts: Options;
     try {
         opts = parseArgs(process.argv.slice(2));

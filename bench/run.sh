@@ -2,6 +2,7 @@
 # run.sh - `npm run bench`: the benchmark on a local cluster of its own.
 #
 #   npm run bench [-- --quick] [--runs N] [--tenants 1,10,50] [--no-fixes] [--no-profile] [--no-unit] [--keep]
+#   npm run bench -- --scale [--tenants 1,50,200] [--backends file,s3] …  (bench/scale.ts)
 #
 # Puts the toolchain on PATH (scripts/cluster-toolchain.sh print-env; nothing is built here:
 # run `scripts/cluster-toolchain.sh all` first), stages the policy pack for the analyzer
