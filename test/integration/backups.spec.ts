@@ -17,7 +17,9 @@ interface Snapshot {
 
 const snapshots = () => kubectlJson<{ items: Snapshot[] }>("get", "volumesnapshots", "-n", LEDGER).items;
 const ledger = () => kubectlJson("get", "statefulset", "tigerbeetle", "-n", LEDGER);
-const cacheGrid = (sts: any): string => sts.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === "CACHE_GRID").value;
+const image = (sts: any): string => sts.spec.template.spec.containers[0].image;
+/** The ledger's image after the update under test (kwok's nodes pull nothing, so any tag runs). */
+const NEXT_IMAGE = "ghcr.io/tigerbeetle/tigerbeetle:0.16.70";
 
 async function until<T>(what: string, probe: () => T | undefined, seconds = 300): Promise<T> {
     for (let i = 0; i < seconds; i++) {
@@ -76,9 +78,9 @@ describe("backups, on the real engine", function () {
         assert.ok(kubectlJson("get", "configmap", "tigerbeetle-formed", "-n", LEDGER).data.clusterId, "the cluster is marked formed once its StatefulSet is ready");
     });
 
-    it("snapshots the ledger's claim before an update changes its pod template, and updates the StatefulSet only once the snapshot is ready", async () => {
+    it("snapshots the ledger's claim before an image change, and updates the StatefulSet only once the snapshot is ready", async () => {
         const before = ledger();
-        engine.writeStack(stack, "dev", config({ tigerbeetle: { replicas: 1, clusterId: "0", cacheGrid: "512MiB" } }));
+        engine.writeStack(stack, "dev", config({ tigerbeetle: { replicas: 1, clusterId: "0", image: NEXT_IMAGE } }));
         const up = engine.driverAsync("up", stack);
         const snap = await until("the pre-change VolumeSnapshot", () => snapshots()[0]);
         assert.strictEqual(snap.spec.source.persistentVolumeClaimName, "data-tigerbeetle-0");
@@ -89,11 +91,11 @@ describe("backups, on the real engine", function () {
         await new Promise((r) => setTimeout(r, 10000));
         const waiting = ledger();
         assert.strictEqual(waiting.metadata.generation, before.metadata.generation, "not updated before the snapshot is ready");
-        assert.strictEqual(cacheGrid(waiting), cacheGrid(before));
+        assert.strictEqual(image(waiting), image(before));
         kubectl("patch", "volumesnapshot", snap.metadata.name, "-n", LEDGER, "--subresource=status", "--type=merge", "-p", '{"status":{"readyToUse":true}}');
         const code = await up.exited;
         assert.strictEqual(code, 0, up.output());
-        assert.strictEqual(cacheGrid(ledger()), "512MiB");
+        assert.strictEqual(image(ledger()), NEXT_IMAGE);
         const record = JSON.parse(engine.pulumi(["stack", "output", "tigerBeetleSnapshots", "--json", "--stack", stack]));
         assert.deepStrictEqual(record.sets, [set]);
     });
@@ -109,7 +111,7 @@ describe("backups, on the real engine", function () {
         const old = kubectlJson("get", "pvc", "data-tigerbeetle-0", "-n", LEDGER).metadata.uid;
         kubectl("delete", "statefulset", "tigerbeetle", "-n", LEDGER, "--wait=true");
         kubectl("delete", "pvc", "data-tigerbeetle-0", "-n", LEDGER, "--wait=true");
-        engine.writeStack(stack, "dev", config({ tigerbeetle: { replicas: 1, clusterId: "0", cacheGrid: "512MiB", restoreFrom: set } }));
+        engine.writeStack(stack, "dev", config({ tigerbeetle: { replicas: 1, clusterId: "0", image: NEXT_IMAGE, restoreFrom: set } }));
         const refresh = engine.driver("refresh", stack);
         assert.strictEqual(refresh.code, 0, refresh.output);
         const r = engine.driver("up", stack);
@@ -124,7 +126,7 @@ describe("backups, on the real engine", function () {
 
     it("keeps the restored claim when the setting is removed again", () => {
         const uid = kubectlJson("get", "pvc", "data-tigerbeetle-0", "-n", LEDGER).metadata.uid;
-        engine.writeStack(stack, "dev", config({ tigerbeetle: { replicas: 1, clusterId: "0", cacheGrid: "512MiB" } }));
+        engine.writeStack(stack, "dev", config({ tigerbeetle: { replicas: 1, clusterId: "0", image: NEXT_IMAGE } }));
         const r = engine.driver("up", stack);
         assert.strictEqual(r.code, 0, r.output);
         assert.strictEqual(kubectlJson("get", "pvc", "data-tigerbeetle-0", "-n", LEDGER).metadata.uid, uid);
