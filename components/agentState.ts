@@ -5,7 +5,7 @@ import { AgentStateConfig, BackupConfig, RegistryConfig } from "../config";
 import { agentStateRules, alertRules } from "./alerts";
 import { tierBackup } from "./backups";
 import { agentStateDashboard, dashboardConfigMap } from "./dashboards";
-import { restoreJob, snapshotIdentity, snapshotSchedule } from "./ops/agentStateSnapshots";
+import { SNAPSHOT_CRONJOB, restoreJob, snapshotIdentity, snapshotSchedule } from "./ops/agentStateSnapshots";
 import { TierBase, tierBase } from "./tier";
 import {
     IngressSettings,
@@ -116,7 +116,7 @@ export class AgentState extends pulumi.ComponentResource {
         this.scheduleSnapshots(name, args, base, keys.active.base64);
         const backup = tierBackup(this, `${name}-backup`, { backups: args.backups, namespace: args.namespace, labels: base.labels });
         if (args.alertRules) {
-            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate", backup }) });
+            alertRules(this, `${name}-alerts`, { namespace: base.ns, labels: base.labels, group: agentStateRules({ namespace: args.namespace, statefulSet: "agentstate", backup, snapshots: args.snapshots && { cronJob: SNAPSHOT_CRONJOB, periodSeconds: args.snapshots.periodSeconds } }) });
         }
         if (args.dashboards) {
             dashboardConfigMap(this, `${name}-grafana-dashboard`, { uid: "agentstate", namespace: base.ns, labels: base.labels, dashboard: agentStateDashboard({ namespace: args.namespace, statefulSet: "agentstate" }) });

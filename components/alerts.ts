@@ -259,7 +259,39 @@ export const AGENTSTATE_SLO = {
  */
 export const AGENTSTATE_PUT_MATCHER: Record<string, { re: string }> = { op: { re: "(?i)put" } };
 
-export function agentStateRules(a: { namespace: string; statefulSet: string; backup?: BackupWatch }): RuleGroup {
+/** AgentState's own snapshot CronJob, and its schedule's longest gap between two runs. */
+export interface SnapshotWatch {
+    cronJob: string;
+    periodSeconds: number;
+}
+
+/** AgentState's application-consistent snapshots (the CronJob through its admin API): a run failed, or none succeeded for too long. */
+function snapshotRules(t: Tier, s: SnapshotWatch | undefined): AlertRule[] {
+    if (!s) {
+        return [];
+    }
+    const overdue = 2 * s.periodSeconds;
+    return [
+        rule(
+            "AgentStateSnapshotFailed",
+            "warning",
+            `max by (namespace, job_name) (${selector("kube_job_status_failed", { namespace: t.namespace, job_name: { re: `${s.cronJob}-.*` } })}) > 0`,
+            "1m",
+            `${about(t)}: snapshot job {{ $labels.job_name }} failed`,
+            `A run of the CronJob ${s.cronJob} failed: no snapshot was taken (or the WAL was not trimmed). Its pod's log says why (kubectl -n ${t.namespace} logs job/{{ $labels.job_name }}).`,
+        ),
+        rule(
+            "AgentStateSnapshotOverdue",
+            "warning",
+            `time() - ${selector("kube_cronjob_status_last_successful_time", { namespace: t.namespace, cronjob: s.cronJob })} > ${overdue}`,
+            "10m",
+            `${about(t)}: the last snapshot through the admin API is {{ $value | humanizeDuration }} old`,
+            `No run of the CronJob ${s.cronJob} has succeeded for more than ${promDuration(overdue)}, twice its schedule's interval: a point-in-time restore would go further back than the schedule promises.`,
+        ),
+    ];
+}
+
+export function agentStateRules(a: { namespace: string; statefulSet: string; backup?: BackupWatch; snapshots?: SnapshotWatch }): RuleGroup {
     const ns = { namespace: a.namespace };
     const rate = (metric: string, extra: Record<string, string> = {}) => `rate(${selector(metric, { ...ns, ...extra })}[5m])`;
     const increase = (metric: string) => `increase(${selector(metric, ns)}[5m])`;
@@ -319,6 +351,7 @@ export function agentStateRules(a: { namespace: string; statefulSet: string; bac
             scrapeTargetDown(t),
             volumeFilling(t),
             ...backupRules(t, a.backup),
+            ...snapshotRules(t, a.snapshots),
         ],
     };
 }

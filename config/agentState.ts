@@ -1,5 +1,6 @@
 // AgentState's key: the server, its CAP key ids, its TLS, its scheduled snapshots through
 // the admin API and a restore from one of them.
+import { schedulePeriod } from "./cron";
 import { cronSchedule, fig, image, imagePinProblem, quantity, resources } from "./kinds";
 import { DNS_LABEL, Json } from "./reader";
 import { Context, Default, FieldsOf, Section, bool, declare, field, group, int, oneOf, optionalStr, pick, requiredStr, section, str } from "./schema";
@@ -100,6 +101,7 @@ function readSnapshots(snap: Sub<"snapshots">): AgentStateConfig["snapshots"] {
         image: snap.read("image"),
         successfulJobsHistoryLimit: snap.read("successfulJobsHistoryLimit"),
         failedJobsHistoryLimit: snap.read("failedJobsHistoryLimit"),
+        periodSeconds: schedulePeriod(snap.read("schedule")),
     };
 }
 

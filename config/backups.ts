@@ -1,6 +1,6 @@
 // The stack-wide backup key: Velero Schedules for every stateful tier and the ledger's
 // pre-change snapshots (components/backups.ts).
-import { longestGapSeconds, parseCron } from "./cron";
+import { schedulePeriod } from "./cron";
 import { cronSchedule } from "./kinds";
 import { namespaceName } from "./reader";
 import { Context, bool, declare, group, int, optionalStr, requiredStr, section, str } from "./schema";
@@ -32,14 +32,12 @@ export function readBackups(ctx: Context): BackupConfig | undefined {
         return undefined;
     }
     const schedule = s.read("schedule");
-    const cron = parseCron(schedule);
     return {
         veleroNamespace: s.read("veleroNamespace"),
         storageLocation: s.read("storageLocation"),
         snapshotClass: s.read("snapshotClass"),
         schedule,
-        // A bad schedule is reported by its field; the period then does not matter.
-        periodSeconds: (typeof cron === "string" ? undefined : longestGapSeconds(cron)) ?? 86_400,
+        periodSeconds: schedulePeriod(schedule),
         retentionDays: s.read("retentionDays"),
         preChangeSnapshots: s.read("preChangeSnapshots"),
     };

@@ -26,6 +26,12 @@ export interface Cron {
     eitherDay: boolean;
 }
 
+/** A valid schedule's longest gap between two runs in seconds (a day for one that is not: its field reports it). */
+export function schedulePeriod(schedule: string): number {
+    const cron = parseCron(schedule);
+    return (typeof cron === "string" ? undefined : longestGapSeconds(cron)) ?? 86_400;
+}
+
 /** The schedule parsed, or the problem with it (a sentence naming the field). */
 export function parseCron(schedule: string): Cron | string {
     const expanded = MACROS[schedule.trim()] ?? schedule;

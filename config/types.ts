@@ -188,6 +188,8 @@ export interface AgentStateSnapshots {
     image: string;
     successfulJobsHistoryLimit: number;
     failedJobsHistoryLimit: number;
+    /** The schedule's longest gap between two runs: a last good snapshot older than twice it is overdue. */
+    periodSeconds: number;
 }
 
 export interface AgencyConfig {

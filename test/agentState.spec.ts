@@ -488,6 +488,7 @@ describe("AgentState snapshot and restore config", () => {
             image: "docker.io/curlimages/curl:8.11.1",
             successfulJobsHistoryLimit: 3,
             failedJobsHistoryLimit: 3,
+            periodSeconds: 86_400,
         });
         assert.strictEqual(stackConfig("prod").agentState.restore, undefined);
     });

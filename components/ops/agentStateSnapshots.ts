@@ -9,9 +9,12 @@ import { createHash, createHmac } from "crypto";
 import { AgentStateSnapshots } from "../../config";
 import { Identity, hardenedContainer, hardenedPodSpec, networkPolicy, podMetadata, podsLabelled, recommendedLabels, selectorLabels, tcpPorts } from "../kube";
 
+/** The CronJob's name, which its alerts watch (components/alerts.ts). */
+export const SNAPSHOT_CRONJOB = "agentstate-snapshot";
+
 /** The snapshot pods: their own name, so the server's network policy can admit them alone. */
 export function snapshotIdentity(instance: string): Identity {
-    return { name: "agentstate-snapshot", instance, component: "backup" };
+    return { name: SNAPSHOT_CRONJOB, instance, component: "backup" };
 }
 
 export const ADMIN_CAP_SECRET = "agentstate-admin-cap";

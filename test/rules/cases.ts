@@ -126,6 +126,31 @@ function backups(namespace: string, config: PlatformConfig): AlertCase[] {
     ];
 }
 
+/** AgentState's snapshot CronJob alerts (with agentState.snapshots). */
+function agentStateSnapshots(namespace: string, config: PlatformConfig): AlertCase[] {
+    const snapshots = config.agentState.snapshots;
+    if (!snapshots) {
+        return [];
+    }
+    const failed = (job: string, values: string, ns = namespace) => series("kube_job_status_failed", { namespace: ns, job_name: job, reason: "BackoffLimitExceeded" }, values);
+    const lastGood = (values: string, cronjob = "agentstate-snapshot") => series("kube_cronjob_status_last_successful_time", { namespace, cronjob }, values);
+    const at = (2 * snapshots.periodSeconds) / 60 + 60;
+    return [
+        { alert: "AgentStateSnapshotFailed", name: "a failed run fires", series: [failed("agentstate-snapshot-29000000", "0x3 1x10")], evalTime: "8m", fires: [{ labels: warning({ namespace, job_name: "agentstate-snapshot-29000000" }) }] },
+        { alert: "AgentStateSnapshotFailed", name: "runs that succeeded stay silent", series: [failed("agentstate-snapshot-29000000", "0x15")], evalTime: "8m", fires: [] },
+        { alert: "AgentStateSnapshotFailed", name: "another job's failure stays silent", series: [failed("other-29000000", "1x15"), failed("agentstate-snapshot-1", "1x15", OTHER)], evalTime: "8m", fires: [] },
+        {
+            alert: "AgentStateSnapshotOverdue",
+            name: "no good run for over twice the interval fires",
+            series: [lastGood(`0x${at + 5}`)],
+            evalTime: `${at}m`,
+            fires: [{ labels: warning({ namespace, cronjob: "agentstate-snapshot" }), value: humanizeDuration(at * 60) }],
+        },
+        { alert: "AgentStateSnapshotOverdue", name: "a good run within the interval stays silent", series: [lastGood(`0x${at - 60} ${(at - 60) * 60}x70`)], evalTime: `${at}m`, fires: [] },
+        { alert: "AgentStateSnapshotOverdue", name: "another CronJob overdue stays silent", series: [lastGood(`0x${at + 5}`, "other")], evalTime: `${at}m`, fires: [] },
+    ];
+}
+
 /** Prometheus's humanizeDuration of whole seconds: `2d 1h 0m 0s`. */
 function humanizeDuration(seconds: number): string {
     const d = Math.floor(seconds / 86400);
@@ -253,6 +278,7 @@ function agentState({ namespace, config }: GroupContext): AlertCase[] {
         ...scrapeTargetDown(namespace, "agentstate-0"),
         ...volumeFilling(namespace, "data-agentstate-0"),
         ...backups(namespace, config),
+        ...agentStateSnapshots(namespace, config),
     ];
 }
 
