@@ -103,6 +103,25 @@ export interface StackOptions {
     lastOutputs?: Record<string, unknown>;
 }
 
+/**
+ * Where prod's operator-supplied credentials live when they come from a vault: `secrets` for
+ * `secrets.source: externalSecrets` against the ClusterSecretStore vault-prod, each credential
+ * mapped to a remote key (`extra` adds or overrides, e.g. the database URL's).
+ */
+export function vaultSecrets(extra: Record<string, unknown> = {}) {
+    return {
+        source: "externalSecrets",
+        store: "vault-prod",
+        remoteKeys: {
+            registryPassword: "m2m/prod/registry-password",
+            connectorEvmPrivateKey: { key: "m2m/prod/connector", property: "evmPrivateKey" },
+            connectorM2mTokenAddress: { key: "m2m/prod/connector", property: "m2mTokenAddress" },
+            connectorTokenNetworkRegistry: { key: "m2m/prod/connector", property: "tokenNetworkRegistry" },
+            ...extra,
+        },
+    };
+}
+
 /** The raw values a stack would hold: its file, minus `without`, plus overrides and secrets. */
 export function stackValues(stack: string, overrides: Record<string, unknown> = {}, opts: StackOptions = {}) {
     const file = stackFile(stack);

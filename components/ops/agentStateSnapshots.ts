@@ -99,15 +99,7 @@ export function snapshotSchedule(parent: pulumi.Resource, name: string, args: Sn
         { metadata: { name: ADMIN_CAP_SECRET, namespace: args.namespace, labels }, type: "Opaque", stringData: { [ADMIN_CAP_KEY]: token } },
         { parent },
     );
-    networkPolicy(parent, `${name}-netpol`, {
-        name: id.name,
-        namespace: args.namespace,
-        labels,
-        podSelector: { matchLabels: selectorLabels(id) },
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [],
-        egress: [{ to: [podsLabelled(selectorLabels(args.server))], ports: tcpPorts(args.snapshots.port) }],
-    });
+    jobPodsPolicy(parent, `${name}-netpol`, { id, namespace: args.namespace, labels, egress: [{ to: [podsLabelled(selectorLabels(args.server))], ports: tcpPorts(args.snapshots.port) }] });
     return new k8s.batch.v1.CronJob(
         name,
         {
@@ -194,15 +186,7 @@ export function restoreJob(parent: pulumi.Resource, name: string, args: RestoreA
     const id: Identity = { name: "agentstate-restore", instance: args.instance, component: "backup" };
     const labels = recommendedLabels(id);
     // The CLI works on the volume alone: nothing reaches its pod, and it reaches nothing.
-    networkPolicy(parent, `${name}-netpol`, {
-        name: id.name,
-        namespace: args.namespace,
-        labels,
-        podSelector: { matchLabels: selectorLabels(id) },
-        policyTypes: ["Ingress", "Egress"],
-        ingress: [],
-        egress: [],
-    });
+    jobPodsPolicy(parent, `${name}-netpol`, { id, namespace: args.namespace, labels, egress: [] });
     const spec = hardenedPodSpec({
         serviceAccountName: args.serviceAccountName,
         priorityClassName: args.priorityClassName,
@@ -245,4 +229,17 @@ export function restoreJob(parent: pulumi.Resource, name: string, args: RestoreA
         // pod spec) replaces the Job and runs the restore again.
         { parent, customTimeouts: { create: "30m", update: "30m" }, ignoreChanges: ["spec"] },
     );
+}
+
+/** A job's pods: nothing reaches them, and they reach only `egress`. */
+function jobPodsPolicy(parent: pulumi.Resource, name: string, a: { id: Identity; namespace: pulumi.Input<string>; labels: Record<string, string>; egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] }) {
+    networkPolicy(parent, name, {
+        name: a.id.name,
+        namespace: a.namespace,
+        labels: a.labels,
+        podSelector: { matchLabels: selectorLabels(a.id) },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [],
+        egress: a.egress,
+    });
 }

@@ -3,21 +3,9 @@
 // bind, Services get endpoints, and Pod Security admits every pod.
 import * as assert from "assert";
 import * as path from "path";
-import { CapturedStack, StackOptions, captureStack } from "../harness";
+import { CapturedStack, StackOptions, captureStack, vaultSecrets } from "../harness";
 import { eventually, getJson, kubectl } from "./kubectl";
 import { Manifest, manifests, toYaml } from "./render";
-
-/** Where prod's operator-supplied credentials are kept when they come from a vault (ExternalSecrets). */
-const VAULT = {
-    source: "externalSecrets",
-    store: "vault-prod",
-    remoteKeys: {
-        registryPassword: "m2m/prod/registry-password",
-        connectorEvmPrivateKey: { key: "m2m/prod/connector", property: "evmPrivateKey" },
-        connectorM2mTokenAddress: { key: "m2m/prod/connector", property: "m2mTokenAddress" },
-        connectorTokenNetworkRegistry: { key: "m2m/prod/connector", property: "tokenNetworkRegistry" },
-    },
-};
 
 /** [what the describe calls it, stack, overrides, options]. */
 const STACKS: [string, string, Record<string, unknown>, StackOptions][] = [
@@ -26,7 +14,7 @@ const STACKS: [string, string, Record<string, unknown>, StackOptions][] = [
     // stands in for prod's.
     ["prod", "prod", { namespacePrefix: "prod-", storageClass: undefined }, {}],
     // No ESO runs here: the API server accepts the ExternalSecrets; their Secrets stay unmade.
-    ["prod with credentials from a vault", "prod", { namespacePrefix: "vault-", storageClass: undefined, secrets: VAULT }, { secrets: {} }],
+    ["prod with credentials from a vault", "prod", { namespacePrefix: "vault-", storageClass: undefined, secrets: vaultSecrets() }, { secrets: {} }],
 ];
 
 function podIp(ns: string, pod: string): string {

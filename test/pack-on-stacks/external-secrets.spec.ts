@@ -3,7 +3,7 @@
 // every policy, credentials-from-external-store included, and catches a credential Secret
 // that the program would still fill from the stack config.
 import * as assert from "assert";
-import { CapturedStack, PROD_SECRETS, capturePreview, captureStack } from "../harness";
+import { CapturedStack, PROD_SECRETS, capturePreview, captureStack, vaultSecrets } from "../harness";
 import { Resource, Violation, loadConfig, policyNamed, runPack, runStackPolicy, show } from "../../policy/test/run";
 
 function resourcesOf(stack: CapturedStack): Resource[] {
@@ -11,17 +11,7 @@ function resourcesOf(stack: CapturedStack): Resource[] {
 }
 
 const VAULT = {
-    secrets: {
-        source: "externalSecrets",
-        store: "vault-prod",
-        remoteKeys: {
-            registryPassword: "m2m/prod/registry-password",
-            connectorEvmPrivateKey: { key: "m2m/prod/connector", property: "evmPrivateKey" },
-            connectorM2mTokenAddress: { key: "m2m/prod/connector", property: "m2mTokenAddress" },
-            connectorTokenNetworkRegistry: { key: "m2m/prod/connector", property: "tokenNetworkRegistry" },
-            businessLogicDatabaseUrl: "m2m/prod/database-url",
-        },
-    },
+    secrets: vaultSecrets({ businessLogicDatabaseUrl: "m2m/prod/database-url" }),
     businessLogic: { database: { mode: "external" } },
 };
 
