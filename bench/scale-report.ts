@@ -29,6 +29,8 @@ export interface ScaleFigure {
     /** The engine process's lifetime; the rest of `seconds` is npm, ts-node, the driver and its other CLI starts. */
     engineSeconds?: Stats;
     writes?: Stats;
+    /** CPU seconds of the operation's whole process tree (npm, driver, engine, program, pack, provider): its work, less swayed by other load than wall time. */
+    cpuSeconds?: Stats;
     resources?: number;
     changes?: number;
     stacks?: number;
@@ -59,6 +61,9 @@ export function summarizeScale(raw: ScaleRaw): ScaleResults {
     for (const [k, ms] of groups) {
         const [figure, tenants] = k.split("\u0000");
         const [backend, phase, op] = figure.split(" · ");
+        if (/not a figure/.test(op)) {
+            continue;
+        }
         const good = ms.filter((m) => m.ok);
         figures.push({
             backend,
@@ -70,6 +75,7 @@ export function summarizeScale(raw: ScaleRaw): ScaleResults {
             seconds: stats(good.map((m) => m.seconds)),
             engineSeconds: stats(good.map((m) => m.engineSeconds ?? NaN)),
             writes: stats(good.map((m) => m.extra?.checkpointWrites ?? NaN)),
+            cpuSeconds: stats(good.map((m) => m.cpuSeconds?.total ?? NaN)),
             resources: good[good.length - 1]?.resources,
             changes: good[good.length - 1]?.changes,
             stacks: good[good.length - 1]?.extra?.stacks,
@@ -93,13 +99,14 @@ function targets(raw: ScaleRaw, figures: ScaleFigure[]): ScaleTarget[] {
         const b = find(figures, backend, "targets", "tenant stack: one-tenant change", hi);
         if (a && b && hi !== lo) {
             const ratio = b.seconds!.median / a.seconds!.median;
+            const cpu = a.cpuSeconds && b.cpuSeconds ? b.cpuSeconds.median / a.cpuSeconds.median : undefined;
             out.push({
                 name: `one-tenant change at ${hi} tenants / at ${lo}`,
                 backend,
                 wanted: "≤ 1.2×",
                 measured: `${ratio.toFixed(2)}× (${b.seconds!.median.toFixed(1)} s / ${a.seconds!.median.toFixed(1)} s, medians of ${b.n} and ${a.n})`,
                 met: ratio <= 1.2,
-                note: `range at ${hi}: ${b.seconds!.min.toFixed(1)}–${b.seconds!.max.toFixed(1)} s, at ${lo}: ${a.seconds!.min.toFixed(1)}–${a.seconds!.max.toFixed(1)} s; checkpoint writes ${fmtStats(b.writes)} vs ${fmtStats(a.writes)}`,
+                note: `${cpu === undefined ? "" : `in CPU seconds of the operation's processes ${cpu.toFixed(2)}× (${b.cpuSeconds!.median.toFixed(1)} / ${a.cpuSeconds!.median.toFixed(1)}); `}other processes' share of the CPU ${fmtShare(b.foreignShare)} at ${hi}, ${fmtShare(a.foreignShare)} at ${lo}; range at ${hi}: ${b.seconds!.min.toFixed(1)}–${b.seconds!.max.toFixed(1)} s, at ${lo}: ${a.seconds!.min.toFixed(1)}–${a.seconds!.max.toFixed(1)} s; checkpoint writes ${fmtStats(b.writes)} vs ${fmtStats(a.writes)}`,
             });
         }
         const noops = counts.map((n) => find(figures, backend, "targets", "tenant stack: no-op up", n)).filter((f): f is ScaleFigure => !!f);
@@ -130,6 +137,10 @@ function fmtStats(s: Stats | undefined, digits = 1): string {
     return s.n === 1 ? f(s.median) : `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 }
 
+function fmtShare(s: Stats | undefined): string {
+    return s ? `${Math.round(s.median * 100)} %` : "–";
+}
+
 function fmtBytes(b: number | undefined): string {
     if (b === undefined) {
         return "–";
@@ -153,7 +164,8 @@ export function renderScaleMarkdown(r: ScaleResults): string {
     L.push("");
     L.push("Times are wall seconds of `npm run deploy -- up …` as a user runs it, median (min–max) where there was more than one run; a single figure is one run. " +
         "Checkpoint writes: writes of the stacks' checkpoint objects (`.pulumi/stacks/m2m-platform/<stack>.json`) during the operation — on the file backend the renames landing them (inotify), on S3 the filer's metadata events for those objects (`weed filer.meta.tail`). " +
-        "The file backend also copies the old checkpoint to `<stack>.json.bak` before each write (not counted).");
+        "The file backend also copies the old checkpoint to `<stack>.json.bak` before each write (not counted). " +
+        "CPU s: CPU seconds of the operation's whole process tree (npm, the driver, the engine, the program, the pack, the provider); other load: the share of the machine's CPU that other processes took meanwhile (median).");
     L.push("");
     if (r.targets.length) {
         L.push("## Targets (tenant stacks)");
@@ -180,12 +192,12 @@ export function renderScaleMarkdown(r: ScaleResults): string {
     L.push("");
     L.push("## Figures");
     L.push("");
-    L.push("| backend | part | operation | tenants | seconds | engine process s | checkpoint writes | resources | changes | stacks | runs |");
-    L.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    L.push("| backend | part | operation | tenants | seconds | engine process s | CPU s | other load | checkpoint writes | resources | changes | stacks | runs |");
+    L.push("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     const order = ["targets", "one-stack", "fan-out"];
     const sorted = [...r.figures].sort((a, b) => a.backend.localeCompare(b.backend) || order.indexOf(a.phase) - order.indexOf(b.phase) || a.tenants - b.tenants);
     for (const f of sorted) {
-        L.push(`| ${f.backend} | ${f.phase} | ${f.op} | ${f.tenants} | ${fmtStats(f.seconds)} | ${fmtStats(f.engineSeconds)} | ${fmtStats(f.writes, 0)} | ${f.resources ?? "–"} | ${f.changes ?? "–"} | ${f.stacks ?? "–"} | ${f.n}${f.failed ? ` (+${f.failed} failed)` : ""} |`);
+        L.push(`| ${f.backend} | ${f.phase} | ${f.op} | ${f.tenants} | ${fmtStats(f.seconds)} | ${fmtStats(f.engineSeconds)} | ${fmtStats(f.cpuSeconds)} | ${fmtShare(f.foreignShare)} | ${fmtStats(f.writes, 0)} | ${f.resources ?? "–"} | ${f.changes ?? "–"} | ${f.stacks ?? "–"} | ${f.n}${f.failed ? ` (+${f.failed} failed)` : ""} |`);
     }
     L.push("");
     const ratios = layoutRatios(r);
@@ -229,6 +241,14 @@ function layoutRatios(r: ScaleResults): string[] {
             }
         }
         for (const n of r.options.oneStackTenants) {
+            const a = ratio(med(backend, "one-stack", "one stack: up adding one tenant", n), med(backend, "targets", "tenant stack: one-tenant change", n));
+            if (a) {
+                out.push(`${backend}, ${n} tenant(s): one stack's up adding a tenant / a tenant stack's one-tenant change: ${a}`);
+            }
+            const b = ratio(med(backend, "one-stack", "one stack: no-op up", n), med(backend, "targets", "tenant stack: no-op up", n));
+            if (b) {
+                out.push(`${backend}, ${n} tenant(s): one stack's no-op up / one tenant stack's no-op up: ${b}`);
+            }
             const w = ratio(med("s3", "one-stack", "one stack: up from empty", n), med("file", "one-stack", "one stack: up from empty", n));
             if (w && backend === "s3") {
                 out.push(`${n} tenant(s), one stack: up from empty on S3 / on the file backend: ${w}`);

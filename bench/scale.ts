@@ -3,7 +3,8 @@
 // or the platform stack plus one stack per tenant through the driver's fan-out) on the two
 // state backends (file://, and S3 on a SeaweedFS server this run starts), at several tenant
 // counts, in one run so that every ratio pairs figures taken on the same machine. Writes
-// bench/results-scale.json and bench/results-scale.md after every installation measured.
+// bench/results-scale.json and bench/results-scale.md (with --interleave:
+// results-scale-interleaved.*) after every installation measured.
 //
 //   npm run bench -- --scale [--tenants 1,50,200] [--backends file,s3]
 //                    [--layouts one-stack,tenant-stacks] [--one-stack-tenants 1,50]
@@ -25,7 +26,9 @@
 // Checkpoint writes are counted as the writes of the stacks' checkpoint objects
 // (`.pulumi/stacks/<project>/<stack>.json`) while the operation runs: on the file backend
 // the renames that land them (inotify, fs.watch), on S3 the filer's metadata events for
-// those objects (`weed filer.meta.tail` over the operation's time window). `--until`
+// those objects (`weed filer.meta.tail` over the operation's time window). With
+// `--interleave` the targets' installations of a backend are deployed side by side and
+// their runs interleaved (see interleavedTargets). `--until`
 // skips an installation that would not finish by then (UTC), saying so in the results.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -53,6 +56,8 @@ export interface ScaleOptions {
     fanOutTenants: number[];
     runs: number;
     concurrency: number;
+    /** The targets' installations of one backend deployed side by side (own namespace prefixes), their runs interleaved. */
+    interleave: boolean;
     /** Epoch ms after which no installation starts that would not finish (--until HH:MM UTC). */
     until?: number;
     out: string;
@@ -60,14 +65,14 @@ export interface ScaleOptions {
 }
 
 const USAGE =
-    "usage: npm run bench -- --scale [--tenants 1,50,200] [--backends file,s3] [--layouts one-stack,tenant-stacks] [--one-stack-tenants 1,50] [--fan-out-tenants 50] [--runs 3] [--concurrency 2] [--until HH:MM] [--out DIR] [--keep]";
+    "usage: npm run bench -- --scale [--tenants 1,50,200] [--backends file,s3] [--layouts one-stack,tenant-stacks] [--one-stack-tenants 1,50] [--fan-out-tenants 50] [--runs 3] [--concurrency 2] [--until HH:MM] [--interleave] [--out DIR] [--keep]";
 
 export function parseScaleArgs(argv: string[]): ScaleOptions {
-    const o: ScaleOptions = { tenants: [1, 50, 200], backends: ["file", "s3"], layouts: ["tenant-stacks", "one-stack"], oneStackTenants: [1, 50], fanOutTenants: [50], runs: 3, concurrency: 2, out: path.join(ROOT, "bench"), keep: false };
+    const o: ScaleOptions = { tenants: [1, 50, 200], backends: ["file", "s3"], layouts: ["tenant-stacks", "one-stack"], oneStackTenants: [1, 50], fanOutTenants: [50], runs: 3, concurrency: 2, interleave: false, out: path.join(ROOT, "bench"), keep: false };
     const ints = (v: string | undefined, flag: string) => {
-        const xs = (v ?? "").split(",").filter(Boolean).map(Number);
+        const xs = v === "none" ? [] : (v ?? "").split(",").filter(Boolean).map(Number);
         if (xs.some((n) => !Number.isInteger(n) || n < 1)) {
-            throw new Error(`${flag} takes positive integers separated by commas (got ${JSON.stringify(v ?? "")})\n${USAGE}`);
+            throw new Error(`${flag} takes positive integers separated by commas, or none (got ${JSON.stringify(v ?? "")})\n${USAGE}`);
         }
         return [...new Set(xs)].sort((a, b) => a - b);
     };
@@ -111,6 +116,8 @@ export function parseScaleArgs(argv: string[]): ScaleOptions {
             o.out = path.resolve(argv[++i] ?? ".");
         } else if (a === "--keep") {
             o.keep = true;
+        } else if (a === "--interleave") {
+            o.interleave = true;
         } else {
             throw new Error(`unknown argument ${a}\n${USAGE}`);
         }
@@ -317,10 +324,13 @@ export class ScaleBench extends Bench {
     }
 
     /** The dev stack's file with the agency's tenants in the given layout lists. */
-    writePlatform(name: string, tenants: string[], tenantStacks: string[]): void {
+    writePlatform(name: string, tenants: string[], tenantStacks: string[], namespacePrefix?: string): void {
         const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, any> };
         const key = `${PROJECT}:agency`;
         doc.config[key] = { ...doc.config[key], tenants, tenantStacks };
+        if (namespacePrefix) {
+            doc.config[`${PROJECT}:namespacePrefix`] = namespacePrefix;
+        }
         this.writeStackFile(name, doc.config);
     }
 
@@ -417,6 +427,41 @@ export class ScaleBench extends Bench {
         return { ...sizes, ...this.sizes([T]) };
     }
 
+    /**
+     * --interleave: every tenant count's targets installation of one backend side by side
+     * (namespace prefix t<n><backend>-, so that their namespaces and PriorityClasses do not meet), one
+     * unmeasured no-op up of each to warm the machine's caches, then run by run the no-op up
+     * and the one-tenant change of each count in turn, so that a drift in the machine's
+     * other load falls on every count alike.
+     */
+    async interleavedTargets(group: Installation[]): Promise<void> {
+        const own = (inst: Installation) => stackPattern(`${inst.id}.${MEASURED}`, false);
+        for (const inst of group) {
+            const names = tenantNames(inst.tenants);
+            this.writePlatform(inst.id, [], names, prefixOf(inst));
+            for (const t of names) {
+                this.writeTenant(inst.id, t);
+            }
+            await this.up(inst, "platform + 1 tenant stack: up from empty", 1, inst.id, ["--tenants", MEASURED, "--concurrency", String(this.scale.concurrency)], stackPattern(inst.id, true));
+        }
+        for (const inst of group) {
+            await this.up(inst, "tenant stack: warm-up no-op up (not a figure)", 0, `${inst.id}.${MEASURED}`, [], own(inst));
+        }
+        for (let run = 1; run <= this.scale.runs; run++) {
+            for (const inst of group) {
+                await this.up(inst, "tenant stack: no-op up", run, `${inst.id}.${MEASURED}`, [], own(inst));
+                this.writeTenant(inst.id, MEASURED, BASE_MAX_REPLICAS + run);
+                await this.up(inst, "tenant stack: one-tenant change", run, `${inst.id}.${MEASURED}`, [], own(inst));
+            }
+        }
+        for (const inst of group) {
+            const rec = this.installations.find((i) => i.id === inst.id);
+            if (rec) {
+                rec.checkpointBytes = this.sizes([inst.id, `${inst.id}.${MEASURED}`]);
+            }
+        }
+    }
+
     async oneStack(inst: Installation): Promise<Record<string, number>> {
         const S = inst.id;
         const names = stackPattern(S, false);
@@ -466,7 +511,10 @@ export class ScaleBench extends Bench {
             if (steps.some((s) => s.backend === "s3")) {
                 this.s3 = this.startS3();
             }
-            for (const inst of steps) {
+            if (this.scale.interleave) {
+                await this.runInterleaved(steps.filter((s) => s.phase === "targets"), write);
+            }
+            for (const inst of steps.filter((s) => !this.scale.interleave || s.phase !== "targets")) {
                 const rec: (typeof this.installations)[number] = { ...inst };
                 this.installations.push(rec);
                 if (this.scale.until && Date.now() + inst.minutes * 60000 > this.scale.until) {
@@ -503,6 +551,39 @@ export class ScaleBench extends Bench {
         }
     }
 
+    async runInterleaved(targets: Installation[], write: () => void): Promise<void> {
+        for (const backend of this.scale.backends) {
+            const group = targets.filter((t) => t.backend === backend);
+            if (!group.length) {
+                continue;
+            }
+            const minutes = group.length * (1 + 0.5 * this.scale.runs) + 1;
+            for (const inst of group) {
+                this.installations.push({ ...inst, deployed: `${inst.deployed}; side by side with the other counts' (namespace prefix ${prefixOf(inst)}), runs interleaved` });
+            }
+            if (this.scale.until && Date.now() + minutes * 60000 > this.scale.until) {
+                group.forEach((g) => (this.installations.find((i) => i.id === g.id)!.skipped = `not run: about ${Math.round(minutes)} min would end after --until`));
+                continue;
+            }
+            this.backendKind = backend;
+            this.say(`interleaved targets on the ${backend} backend: ${group.map((g) => g.id).join(", ")}`);
+            try {
+                await this.interleavedTargets(group);
+            } catch (err) {
+                const msg = (err as Error).message;
+                group.forEach((g) => (this.installations.find((i) => i.id === g.id)!.failed = msg));
+                this.failures.push(`interleaved targets (${backend}): ${msg}`);
+                this.say(`FAILED interleaved targets (${backend}): ${msg}`);
+            }
+            try {
+                await this.purgeAll(group[0]);
+            } catch (err) {
+                this.failures.push(`interleaved targets (${backend}) purge: ${(err as Error).message}`);
+            }
+            write();
+        }
+    }
+
     writeResults(ctx: { loadStart: number[]; versions: Record<string, string> }): void {
         const results = summarizeScale({
             generatedAt: new Date().toISOString(),
@@ -515,10 +596,16 @@ export class ScaleBench extends Bench {
             failures: this.failures,
         });
         fs.mkdirSync(this.scale.out, { recursive: true });
-        fs.writeFileSync(path.join(this.scale.out, "results-scale.json"), `${JSON.stringify(results, null, 2)}\n`);
-        fs.writeFileSync(path.join(this.scale.out, "results-scale.md"), renderScaleMarkdown(results));
-        this.say(`wrote results-scale.md and results-scale.json (${results.totalSeconds} s so far)`);
+        const base = this.scale.interleave ? "results-scale-interleaved" : "results-scale";
+        fs.writeFileSync(path.join(this.scale.out, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
+        fs.writeFileSync(path.join(this.scale.out, `${base}.md`), renderScaleMarkdown(results));
+        this.say(`wrote ${base}.md and ${base}.json (${results.totalSeconds} s so far)`);
     }
+}
+
+/** An interleaved installation's namespace prefix (its PriorityClasses' too, which the purge leaves). */
+function prefixOf(inst: Installation): string {
+    return `t${inst.tenants}${inst.backend[0]}-`;
 }
 
 /** The checkpoint object names of stack `name`, and with `tenants` of its tenant stacks too. */
