@@ -1,6 +1,6 @@
 // The scale mode's figures (min / median / max per backend, part of the plan, operation and
 // tenant count), its two targets, and bench/results-scale.md.
-// `ts-node bench/scale-report.ts [results-scale.json]` re-renders results-scale.md.
+// `ts-node bench/scale-report.ts [results-scale.json]` re-renders the .md beside the .json.
 import * as fs from "fs";
 import * as path from "path";
 import type { Measurement } from "./bench";
@@ -159,7 +159,7 @@ export function renderScaleMarkdown(r: ScaleResults): string {
             `load average (1/5/15 min) ${r.machine.loadAverageStart.join(" / ")} at the start, ${r.machine.loadAverageEnd.join(" / ")} at the end ` +
             `(other work shares the machine: each figure's share of CPU taken by other processes is in results-scale.json, foreignShare). ` +
             `Commit ${r.versions.commit ?? "?"}; Pulumi ${r.versions.pulumiCli ?? "?"}, kubernetes provider ${r.versions.kubernetesProvider ?? "?"}. ` +
-            `Options: tenants ${o.tenants.join("/")}, backends ${o.backends.join("/")}, ${o.runs} run(s) of each target figure, concurrency ${o.concurrency}.`,
+            `Options: tenants ${o.tenants.join("/")}, backends ${o.backends.join("/")}, ${o.runs} run(s) of each target figure, concurrency ${o.concurrency}${o.interleave ? "; --interleave: each backend's target installations side by side, their runs in turn after one unmeasured warm-up no-op up each" : ""}.`,
     );
     L.push("");
     L.push("Times are wall seconds of `npm run deploy -- up …` as a user runs it, median (min–max) where there was more than one run; a single figure is one run. " +
@@ -261,5 +261,5 @@ function layoutRatios(r: ScaleResults): string[] {
 if (require.main === module) {
     const file = path.resolve(process.argv[2] ?? path.join(__dirname, "results-scale.json"));
     const raw = JSON.parse(fs.readFileSync(file, "utf8")) as ScaleRaw;
-    fs.writeFileSync(path.join(path.dirname(file), "results-scale.md"), renderScaleMarkdown(summarizeScale(raw)));
+    fs.writeFileSync(file.replace(/\.json$/, "") + ".md", renderScaleMarkdown(summarizeScale(raw)));
 }
