@@ -182,7 +182,10 @@ class Recorder implements pulumi.runtime.Mocks {
         const secretPaths: string[] = [];
         const unknownPaths: string[] = [];
         const inputs = unwrapSecrets(args.inputs, "", secretPaths, unknownPaths) as Props;
-        const computed = args.type === "pulumi:pulumi:StackReference" ? (referencedStack(inputs.name) ?? { outputs: structuredClone(this.lastOutputs) }) : computedOutputs(args.type, args.name, inputs, this.preview);
+        const computed =
+            args.type === "pulumi:pulumi:StackReference"
+                ? (referencedStack(inputs.name) ?? { outputs: structuredClone(this.lastOutputs) })
+                : computedOutputs(args.type, args.name, inputs, this.preview);
         const state = { ...inputs, ...computed };
         // The program gets the provider-computed outputs, unknown in a preview, so that what it
         // derives from them is unknown; the engine's view of the resource (what stack policies
