@@ -310,7 +310,7 @@ export class Bench {
             code: t.code,
             resources: res.total,
             changes: res.changes,
-            error: ok ? undefined : `exit ${t.code}${t.timedOut ? " (timed out)" : ""}: ${lastErrors(t.output)}`,
+            error: ok ? undefined : failureText(t),
         };
         if (!recordIt && ok) {
             return { ...m, ok } as Measurement;
@@ -707,6 +707,11 @@ function topSpecs(all: { title: string; seconds: number }[]): { title: string; s
         .map(([title, xs]) => ({ title, seconds: round(xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)], 2) }))
         .sort((a, b) => b.seconds - a.seconds)
         .slice(0, 10);
+}
+
+/** What a failed measurement records: the exit, and the last engine errors (or the last lines) of its output. */
+export function failureText(t: Timed): string {
+    return `exit ${t.code}${t.timedOut ? " (timed out)" : ""}: ${lastErrors(t.output)}`;
 }
 
 function lastErrors(output: string): string {

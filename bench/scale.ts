@@ -34,7 +34,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { Bench, Measurement, parseArgs as parseBenchArgs, parseResources } from "./bench";
+import { Bench, Measurement, failureText, parseArgs as parseBenchArgs, parseResources } from "./bench";
 import { loadAverage, machine } from "./lib/proc";
 import { round } from "./lib/stats";
 import { renderScaleMarkdown, summarizeScale } from "./scale-report";
@@ -362,7 +362,7 @@ export class ScaleBench extends Bench {
                 code: t.code,
                 resources: res.total,
                 changes: res.changes,
-                error: ok ? undefined : `exit ${t.code}${t.timedOut ? " (timed out)" : ""}: ${t.output.split("\n").filter((l) => /error:|failed/i.test(l)).slice(-3).join(" | ").slice(0, 600)}`,
+                error: ok ? undefined : failureText(t),
                 extra: { ...(writes === undefined ? {} : { checkpointWrites: writes }), stacks: res.stacks, loadAverage1m: loadAverage()[0] },
             },
             t,

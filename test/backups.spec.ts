@@ -8,7 +8,7 @@ const PROD_DATA = ["agentstate", "client-a", "client-b", "my-agent", "tigerbeetl
 const rejects = (overrides: Record<string, unknown>, key: string, message: RegExp, stack = "prod") => rejectsConfig(stack, overrides, key, message);
 
 const snapshotsOf = (s: CapturedStack) => ofKind(s, "VolumeSnapshot");
-const ledgerHash = async (s: CapturedStack) => (s.outputs.tigerBeetleSnapshots as SnapshotHistory).templateHash;
+const ledgerHash = (s: CapturedStack) => (s.outputs.tigerBeetleSnapshots as SnapshotHistory).templateHash;
 
 describe("scheduled backups", () => {
     let dev: CapturedStack;
@@ -93,7 +93,7 @@ describe("pre-change ledger snapshots", () => {
         const first = await captureStack("prod");
         const changed = await captureStack("prod", { tigerbeetle: { cacheGrid: "2GiB" } }, { lastOutputs: { tigerBeetleSnapshots: first.outputs.tigerBeetleSnapshots } });
         const record = changed.outputs.tigerBeetleSnapshots as SnapshotHistory;
-        assert.notStrictEqual(record.templateHash, await ledgerHash(first));
+        assert.notStrictEqual(record.templateHash, ledgerHash(first));
         assert.strictEqual(record.sets.length, 1);
         const [set] = record.sets;
         assert.match(set, /^tigerbeetle-3r-0001-[0-9a-f]{8}$/, "named after the replica count, the change's number and the new template");
@@ -114,17 +114,17 @@ describe("pre-change ledger snapshots", () => {
 
     it("count image, arguments and resources as the template", async () => {
         const first = await captureStack("prod");
-        const hash = await ledgerHash(first);
+        const hash = ledgerHash(first);
         for (const change of [
             { image: "ghcr.io/tigerbeetle/tigerbeetle:0.16.70" },
             { cacheGrid: "2GiB" },
             { resources: { requests: { cpu: "2" } } },
         ]) {
             const s = await captureStack("prod", { tigerbeetle: change });
-            assert.notStrictEqual(await ledgerHash(s), hash, JSON.stringify(change));
+            assert.notStrictEqual(ledgerHash(s), hash, JSON.stringify(change));
         }
         const storage = await captureStack("prod", { storageClass: "fast-ssd" });
-        assert.strictEqual(await ledgerHash(storage), hash, "what is not in the pod template is not a change of it");
+        assert.strictEqual(ledgerHash(storage), hash, "what is not in the pod template is not a change of it");
     });
 
     it("keep the configured number of sets, dropping the oldest", () => {
